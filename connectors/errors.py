@@ -1,0 +1,70 @@
+"""What can go wrong when the hub asks a partner, grouped by what the caller should do.
+
+    ConnectorError                  base of everything a connector raises
+    ├── ConnectorConfigError        fatal: the partner's configuration is wrong; fix it and restart
+    ├── CapabilityNotSupported      fatal: the hub asked for something the connector does not offer
+    └── PartnerError                the partner failed this call; the rest of the answer goes on
+        ├── PartnerUnavailable      retriable: refused connection, network error, 5xx
+        │   └── PartnerTimeout      retriable: no answer within the partner's timeout
+        └── PartnerBadResponse      not retriable: the partner answered, but with garbage
+
+Connectors translate their library's exceptions at the boundary (`raise PartnerUnavailable(...) from exc`),
+so the hub never sees an httpx, SQLAlchemy or GraphQL client error. Messages never carry secrets.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CapabilityNotSupported",
+    "ConnectorConfigError",
+    "ConnectorError",
+    "PartnerBadResponse",
+    "PartnerError",
+    "PartnerTimeout",
+    "PartnerUnavailable",
+]
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises."""
+
+
+class ConnectorConfigError(ConnectorError):
+    """The partner's configuration is invalid (unknown kind, missing URL, bad mapping)."""
+
+
+class CapabilityNotSupported(ConnectorError):
+    """The connector was asked for a capability it does not declare."""
+
+
+class PartnerError(ConnectorError):
+    """One call to a partner failed. `code` is the stable GraphQL error code the hub reports."""
+
+    code = "PARTNER_ERROR"
+    outcome = "error"
+
+    def __init__(self, partner: str, message: str) -> None:
+        super().__init__(f"partner '{partner}': {message}")
+        self.partner = partner
+        self.detail = message
+
+
+class PartnerUnavailable(PartnerError):
+    """The partner could not be reached or answered with a server error."""
+
+    code = "PARTNER_UNAVAILABLE"
+    outcome = "unavailable"
+
+
+class PartnerTimeout(PartnerUnavailable):
+    """The partner did not answer within its timeout."""
+
+    code = "PARTNER_TIMEOUT"
+    outcome = "timeout"
+
+
+class PartnerBadResponse(PartnerError):
+    """The partner answered, but not with what its protocol promises."""
+
+    code = "PARTNER_BAD_RESPONSE"
+    outcome = "bad-response"
