@@ -23,7 +23,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["FAULT_MODES", "Faults", "Instrumented", "RequestLog", "admin_routes", "mark"]
 
@@ -86,9 +86,20 @@ class Instrumented:
             return
         entry: dict[str, Any] = {"path": scope["path"], "kind": None, "started": time.monotonic()}
         scope.setdefault("state", {})["demo_request"] = entry
+
+        async def logging_send(message: Message) -> None:
+            # Log before the last byte leaves, so a client that has its answer always finds the entry.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self._finish(entry)
+            await send(message)
+
         try:
-            await self._serve(scope, receive, send)
+            await self._serve(scope, receive, logging_send)
         finally:
+            self._finish(entry)
+
+    def _finish(self, entry: dict[str, Any]) -> None:
+        if "ended" not in entry:
             entry["ended"] = time.monotonic()
             self.log.add(entry)
 

@@ -1,0 +1,73 @@
+"""The HTTP application: Starlette routes, the GraphQL endpoint, and the partners' lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from connectors.contract import PartnerConfig
+from hub.federation.engine import Federation
+from hub.federation.partners import PartnerSet
+from hub.partners import load_partners
+from hub.schema import HubContext, create_schema
+from hub.settings import HubSettings
+
+__all__ = ["create_app"]
+
+
+class HubGraphQL(GraphQL[HubContext, None]):
+    """Strawberry's ASGI endpoint, giving each request its own federation engine."""
+
+    def __init__(self, settings: HubSettings, partners: PartnerSet) -> None:
+        super().__init__(create_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.partners = partners
+
+    async def get_context(self, request: Request, response: Response) -> HubContext:  # type: ignore[override]
+        return HubContext(
+            request=request, response=response, settings=self.settings, federation=Federation(self.partners)
+        )
+
+
+def create_app(settings: HubSettings | None = None, partners: Sequence[PartnerConfig] | None = None) -> Starlette:
+    """The hub as an ASGI app. Partners come from `partners`, else from `settings.partners_file`."""
+    settings = settings or HubSettings()
+    if partners is None:
+        if settings.partners_file is None:
+            raise ValueError("No partners: set HUB_PARTNERS_FILE (or pass --partners) to a partners file.")
+        partners = load_partners(settings.partners_file, settings.partner_timeout, settings.partner_max_batch_size)
+    partner_set = PartnerSet(partners)
+    ready = False
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal ready
+        await partner_set.open()
+        ready = True
+        try:
+            yield
+        finally:
+            ready = False
+            await partner_set.aclose()
+
+    async def healthz(request: Request) -> Response:
+        body = {"status": "ok" if ready else "starting", "partners": [c.name for c in partner_set]}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    graphql = HubGraphQL(settings, partner_set)
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.partners = partner_set
+    return app

@@ -1,0 +1,152 @@
+"""The `hub` command: run the hub, the embedded demo, and the tools around them."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import click
+import uvicorn
+
+from connectors.errors import ConnectorConfigError
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """The police information-sharing hub: live look-ups across partner forces' records, in one GraphQL query."""
+
+
+@cli.command()
+@click.option("--partners", "partners_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HUB_PARTNERS_FILE",
+              required=True, help="The partners file (TOML). Env: HUB_PARTNERS_FILE.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+def serve(partners_file: Path, host: str, port: int) -> None:
+    """Serve the hub for the partners in a partners file."""
+    from hub.app import create_app
+    from hub.settings import HubSettings
+
+    try:
+        app = create_app(HubSettings(partners_file=partners_file))
+    except ConnectorConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@cli.group()
+def schema() -> None:
+    """The published GraphQL contract."""
+
+
+@schema.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout.")
+def schema_export(output: Path | None) -> None:
+    """Print the schema's SDL (what schema.graphql must hold)."""
+    from hub.schema import sdl
+
+    text = sdl()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--people", default=3000, show_default=True, type=click.IntRange(1, 5_000_000),
+              help="People per force in the synthetic records.")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the synthetic records.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface the hub listens on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port the hub listens on (0: any free port). Partners take free ports.")
+@click.option("--data-dir", default=Path(".hub"), show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the demo keeps its databases and partners file.")
+@click.option("--regenerate", is_flag=True, help="Generate the records again even if they are there.")
+@click.pass_context
+def demo(ctx: click.Context, people: int, seed: int, host: str, port: int, data_dir: Path, regenerate: bool) -> None:
+    """Run three demo partner forces and the hub on this machine (SQLite; nothing else to install)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from hub import demo as d
+
+    # SIGTERM stops the demo as Ctrl-C does: uvicorn shuts down gracefully, then the partners are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    urls = asyncio.run(d.ensure_data(data_dir, people, seed, regenerate, lambda m: click.echo(m, err=True)))
+    partners = d.DemoPartners(urls)
+    try:
+        endpoints = partners.start()
+        partners_file = data_dir / "partners.toml"
+        partners_file.write_text(d.partners_toml(urls, endpoints), encoding="utf-8")
+        asyncio.run(_serve_demo(partners_file, data_dir, host, port, endpoints))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        partners.stop()
+        click.echo("Demo stopped.", err=True)
+
+
+async def _serve_demo(partners_file: Path, data_dir: Path, host: str, port: int, endpoints: dict[str, str]) -> None:
+    from hub import demo as d
+    from hub.app import create_app
+    from hub.settings import HubSettings
+
+    app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task
+            raise click.ClickException(f"The hub could not start on {host}:{port}.")
+        await asyncio.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://{host}:{bound}"
+    click.echo(
+        f"\nThe hub is ready: GraphiQL at {url}/graphql  (health: {url}/healthz)\n"
+        f"Partners: northshire (sql) {data_dir / 'northshire.db'}, "
+        f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n"
+        f"Try this query in GraphiQL:\n\n{d.EXAMPLE_QUERY}\n\nCtrl-C stops everything.",
+        err=False,
+    )
+    sys.stdout.flush()
+    await task
+
+
+@demo.command("partner")
+@click.argument("kind", type=click.Choice(["rest", "graphql"]))
+@click.option("--database", required=True, help="SQLAlchemy async URL of the partner's own database.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, type=click.IntRange(0, 65535), show_default=True)
+@click.option("--client-secret", envvar="DEMO_PARTNER_CLIENT_SECRET", default=None,
+              help="REST partner: the secret of OAuth client 'hub'. Env: DEMO_PARTNER_CLIENT_SECRET.")
+def demo_partner(kind: str, database: str, host: str, port: int, client_secret: str | None) -> None:
+    """Serve one demo partner system (used by `hub demo` and docker-compose)."""
+    from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    if kind == "rest":
+        from connectors.demo.rest_partner import create_app as rest_app
+
+        app = rest_app(database, clients={DEMO_CLIENT_ID: client_secret or DEMO_CLIENT_SECRET})
+    else:
+        from connectors.demo.graphql_partner import create_app as graphql_app
+
+        app = graphql_app(database)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@demo.command("generate")
+@click.option("--people", default=3000, show_default=True, type=click.IntRange(1, 5_000_000))
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--data-dir", default=Path(".hub"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
+def demo_generate(people: int, seed: int, data_dir: Path) -> None:
+    """Generate the demo forces' records (SQLite files in the data directory) and exit."""
+    from hub.demo import ensure_data
+
+    asyncio.run(ensure_data(data_dir, people, seed, True, lambda m: click.echo(m, err=True)))
+
+
+def main() -> None:
+    cli(prog_name="hub")

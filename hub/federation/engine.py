@@ -1,0 +1,145 @@
+"""The federation engine: one per request, the only way the schema reaches partners.
+
+A search fans out to every partner that can search, at once, and merges what comes back into people.
+Everything else goes through per-request DataLoaders, one per partner and record kind, so a query over 50
+people costs one batched call per partner per kind, and the calls to different partners run in parallel.
+Every call is bounded by the partner's timeout and recorded in the request's `PartnerLedger`; a partner that
+fails costs the answer only that partner's records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+
+from connectors.canonical import PersonRecord, SearchCriteria
+from connectors.contract import Capability, Connector
+from connectors.errors import PartnerBadResponse, PartnerError, PartnerTimeout
+from hub.federation.ledger import PartnerLedger, PartnerStatus
+from hub.federation.partners import PartnerSet
+from hub.federation.resolution import MergedPerson, merge
+
+__all__ = ["RECORD_KINDS", "Federation"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: The connector method behind each batched record kind.
+RECORD_KINDS: Mapping[Capability, str] = {
+    Capability.PEOPLE: "get_people",
+    Capability.MARKERS: "get_markers",
+    Capability.INTELLIGENCE: "get_intelligence",
+    Capability.CUSTODY: "get_custody",
+    Capability.SAFEGUARDING: "get_safeguarding",
+}
+
+
+class Federation:
+    """Per-request access to every partner: searches, batched loads, and the ledger of calls."""
+
+    def __init__(self, partners: PartnerSet) -> None:
+        self.partners = partners
+        self.ledger = PartnerLedger()
+        self._loaders: dict[tuple[str, Capability], DataLoader[str, Any]] = {}
+
+    async def _call(self, connector: Connector, kind: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one partner call under the partner's timeout, translating and recording its outcome."""
+        timeout = self.partners.configs[connector.name].timeout
+        started = time.perf_counter()
+        error: PartnerError | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                return await call()
+        except TimeoutError:
+            error = PartnerTimeout(connector.name, f"no answer within {timeout:g}s")
+            raise error from None
+        except PartnerError as exc:
+            error = exc
+            raise
+        except Exception as exc:
+            # A connector defect must cost only this partner's records, never the whole answer.
+            log.exception("connector %s failed on %s", connector.name, kind)
+            error = PartnerBadResponse(connector.name, f"the connector failed ({type(exc).__name__})")
+            raise error from exc
+        finally:
+            latency_ms = (time.perf_counter() - started) * 1000
+            self.ledger.record(connector.name, connector.title, kind, latency_ms, error)
+
+    def searchers(self) -> list[Connector]:
+        return [c for c in self.partners if Capability.SEARCH in c.capabilities]
+
+    async def _search_one(self, connector: Connector, criteria: SearchCriteria, limit: int) -> list[PersonRecord]:
+        try:
+            records = await self._call(connector, "search", lambda: connector.search_people(criteria, limit))
+        except PartnerError:
+            return []
+        people = self._loader(connector, Capability.PEOPLE)
+        for record in records:
+            people.prime(record.record_id, record)
+        return records
+
+    async def search(self, criteria: SearchCriteria, limit: int) -> list[MergedPerson]:
+        """Ask every searchable partner at once; merge the records of the same person."""
+        found = await asyncio.gather(*(self._search_one(c, criteria, limit) for c in self.searchers()))
+        return merge(r for records in found for r in records)[:limit]
+
+    def search_statuses(self) -> list[PartnerStatus]:
+        """How each searchable partner answered, in configuration order."""
+        statuses = []
+        for connector in self.searchers():
+            status = self.ledger.status(connector.name)
+            statuses.append(status if status is not None else PartnerStatus(connector.name, connector.title))
+        return statuses
+
+    def _loader(self, connector: Connector, kind: Capability) -> DataLoader[str, Any]:
+        key = (connector.name, kind)
+        loader = self._loaders.get(key)
+        if loader is None:
+            method = getattr(connector, RECORD_KINDS[kind])
+            default: Any = None if kind is Capability.PEOPLE else []
+
+            async def batch(ids: Sequence[str]) -> list[Any]:
+                try:
+                    found = await self._call(connector, kind.value, lambda: method(list(ids)))
+                except PartnerError as exc:
+                    return [exc for _ in ids]
+                return [found.get(i, default) for i in ids]
+
+            size = self.partners.configs[connector.name].max_batch_size
+            loader = DataLoader(batch, max_batch_size=size)
+            self._loaders[key] = loader
+        return loader
+
+    async def _load(self, sources: Iterable[tuple[str, str]], kind: Capability) -> list[Any]:
+        """The `kind` records of each (partner, record id) source; a failed partner contributes nothing."""
+        pending = []
+        for partner, record_id in sources:
+            connector = self.partners.get(partner)
+            if connector is not None and kind in connector.capabilities:
+                pending.append(self._loader(connector, kind).load(record_id))
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, PartnerError):
+                raise result
+        return [r for r in results if not isinstance(r, BaseException) and r is not None]
+
+    async def records(self, person: MergedPerson, kind: Capability) -> list[Any]:
+        """All of one kind of record (markers, intelligence, ...) held on a person, across their sources."""
+        return [record for batch in await self._load(person.sources, kind) for record in batch]
+
+    async def person(self, sources: Sequence[tuple[str, str]]) -> MergedPerson | None:
+        """The person behind a hub person id's sources, or None if no partner holds any of them now."""
+        records: list[PersonRecord] = await self._load(sources, Capability.PEOPLE)
+        if not records:
+            return None
+        clusters = merge(records)
+        if len(clusters) == 1:
+            return clusters[0]
+        # The records no longer link (a partner corrected one); the id still names them all, so keep them
+        # together and say how weakly they are held: by the id alone.
+        return MergedPerson(records=tuple(sorted(records, key=lambda r: (r.partner, r.record_id))), confidence=0.0)

@@ -1,0 +1,90 @@
+"""Cross-cutting work on every operation: stable error codes, and the partners' outcomes.
+
+`HubErrors` runs after each operation. It gives every error an `extensions.code`, masks anything the hub did
+not mean to say (an internal error never shows a traceback, SQL or a partner URL), and appends one error per
+failed partner, naming it. `extensions.partners` lists every partner the request touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from hub.errors import (
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    BadUserInput,
+    HubError,
+)
+from hub.schema.context import HubContext
+
+__all__ = ["HubErrors", "classify"]
+
+log = logging.getLogger(__name__)
+
+# graphql-core words its input-coercion errors like this; they are the caller's to fix, not the schema's.
+_INPUT_ERRORS = ("got invalid value", "Expected value of type", "cannot represent", "Cannot represent")
+
+
+def classify(error: GraphQLError) -> GraphQLError:
+    """The error as the caller should see it, with a stable `extensions.code`."""
+    original = error.original_error
+    if isinstance(original, HubError):
+        return error
+    if original is None:
+        if isinstance(error, GraphQLSyntaxError):
+            code = GRAPHQL_PARSE_FAILED
+        elif any(marker in error.message for marker in _INPUT_ERRORS):
+            code = BadUserInput.code
+        else:
+            code = GRAPHQL_VALIDATION_FAILED
+        extensions = {**(error.extensions or {}), "code": (error.extensions or {}).get("code", code)}
+        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, extensions)
+    if isinstance(original, GraphQLError) and original.original_error is None and error.path is None:
+        return classify(original)
+    log.error("unexpected error at %s", error.path, exc_info=original)
+    return GraphQLError(
+        "Internal server error.",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        None,
+        {"code": INTERNAL_SERVER_ERROR},
+    )
+
+
+class HubErrors(SchemaExtension):
+    def _context(self) -> HubContext | None:
+        context = self.execution_context.context
+        return context if isinstance(context, HubContext) else None
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None:
+            return
+        errors = [classify(e) for e in result.errors or []]
+        context = self._context()
+        if context is not None:
+            for failure in context.federation.ledger.failures():
+                title = context.federation.partners.configs[failure.partner].display_name
+                errors.append(
+                    GraphQLError(
+                        f"{title} ({failure.partner}) did not answer: {failure.detail}. "
+                        "Its records are missing from this answer.",
+                        extensions={"code": failure.code, "partner": failure.partner},
+                    )
+                )
+        result.errors = errors or None
+
+    def get_results(self) -> dict[str, Any]:
+        context = self._context()
+        if context is None or not context.federation.ledger.statuses():
+            return {}
+        return {"partners": [s.as_extension() for s in context.federation.ledger.statuses()]}

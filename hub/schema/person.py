@@ -1,0 +1,131 @@
+"""The Person type: one person as every partner knows them, merged, with their records on demand.
+
+Resolvers are thin: each asks the request's federation engine, whose DataLoaders batch the calls.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from connectors.contract import Capability
+from hub.federation.ids import encode_person_id
+from hub.federation.resolution import MergedPerson
+from hub.schema.context import Info
+from hub.schema.enums import Gender, NameKind
+from hub.schema.records import (
+    Address,
+    CustodyRecord,
+    IntelligenceReport,
+    SafeguardingConcern,
+    WarningMarker,
+)
+
+__all__ = ["Person", "PersonName", "SourceRecord"]
+
+
+@strawberry.type(description="A name a person is known by.")
+class PersonName:
+    family_name: str = strawberry.field(description="Family name (surname).")
+    given_name: str | None = strawberry.field(description="Given names (forenames).")
+    kind: NameKind = strawberry.field(description="PRIMARY if it is the primary name at any partner, else ALIAS.")
+    partners: list[str] = strawberry.field(description="The partners that record this name.")
+
+    @strawberry.field(description="True if this is the person's primary name at some partner.")
+    def is_primary(self) -> bool:
+        return self.kind is NameKind.PRIMARY
+
+    @strawberry.field(description="True if this name is only ever recorded as an alias.")
+    def is_alias(self) -> bool:
+        return self.kind is NameKind.ALIAS
+
+
+@strawberry.type(description="Provenance: one partner's record that this person was built from.")
+class SourceRecord:
+    partner: str = strawberry.field(description="The partner's name, as in the partners file.")
+    partner_title: str = strawberry.field(description="The partner's display name.")
+    record_id: str = strawberry.field(description="The record's identifier in the partner's system.")
+
+
+@strawberry.type(description="A person, merged from every partner record that is the same person.")
+class Person:
+    merged: strawberry.Private[MergedPerson]
+
+    @strawberry.field(description="Opaque, stable hub id: it encodes the source records and resolves back to them.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_person_id(self.merged.sources))
+
+    @strawberry.field(description="Every name recorded for the person: primary names first, then aliases.")
+    def names(self) -> list[PersonName]:
+        return [
+            PersonName(
+                family_name=n.family_name,
+                given_name=n.given_name,
+                kind=NameKind.PRIMARY if n.is_primary else NameKind.ALIAS,
+                partners=list(n.partners),
+            )
+            for n in self.merged.names
+        ]
+
+    @strawberry.field(description="Date of birth, as most sources record it.")
+    def date_of_birth(self) -> date | None:
+        return self.merged.date_of_birth
+
+    @strawberry.field(description="Recorded sex.")
+    def gender(self) -> Gender | None:
+        return self.merged.gender
+
+    @strawberry.field(description="Nationality.")
+    def nationality(self) -> str | None:
+        return self.merged.nationality
+
+    @strawberry.field(description="PNC ID in canonical form YYYY/NNNNNNNL.")
+    def pnc_id(self) -> str | None:
+        return self.merged.pnc_id
+
+    @strawberry.field(description="Criminal Records Office number.")
+    def cro_number(self) -> str | None:
+        return self.merged.cro_number
+
+    @strawberry.field(description="Addresses recorded by any source, without duplicates.")
+    def addresses(self) -> list[Address]:
+        return [Address.of(a) for a in self.merged.addresses]
+
+    @strawberry.field(description="The partner records this person was merged from.")
+    def sources(self, info: Info) -> list[SourceRecord]:
+        configs = info.context.federation.partners.configs
+        return [
+            SourceRecord(
+                partner=partner,
+                partner_title=configs[partner].display_name if partner in configs else partner,
+                record_id=record_id,
+            )
+            for partner, record_id in self.merged.sources
+        ]
+
+    @strawberry.field(
+        description="How sure the hub is that the sources are one person: 1.0 for one source or a shared PNC ID."
+    )
+    def match_confidence(self) -> float:
+        return self.merged.confidence
+
+    @strawberry.field(description="Warning markers raised by any partner.")
+    async def warning_markers(self, info: Info) -> list[WarningMarker] | None:
+        records = await info.context.federation.records(self.merged, Capability.MARKERS)
+        return [WarningMarker.of(r) for r in records]
+
+    @strawberry.field(description="Intelligence reports on the person, from every partner.")
+    async def intelligence(self, info: Info) -> list[IntelligenceReport] | None:
+        records = await info.context.federation.records(self.merged, Capability.INTELLIGENCE)
+        return [IntelligenceReport.of(r) for r in records]
+
+    @strawberry.field(description="Custody records (detentions), from every partner.")
+    async def custody(self, info: Info) -> list[CustodyRecord] | None:
+        records = await info.context.federation.records(self.merged, Capability.CUSTODY)
+        return [CustodyRecord.of(r) for r in records]
+
+    @strawberry.field(description="Safeguarding concerns, from every partner.")
+    async def safeguarding(self, info: Info) -> list[SafeguardingConcern] | None:
+        records = await info.context.federation.records(self.merged, Capability.SAFEGUARDING)
+        return [SafeguardingConcern.of(r) for r in records]

@@ -1,0 +1,47 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.errors import BadUserInput, PersonNotFound
+from hub.federation.ids import InvalidPersonId, decode_person_id
+from hub.schema.context import Info
+from hub.schema.person import Person
+from hub.schema.search import PartnerStatus, PersonCriteria, PersonSearchResult
+
+__all__ = ["Query"]
+
+
+@strawberry.type(description="Look-ups across every partner force's records.")
+class Query:
+    @strawberry.field(description="One person by hub id, as returned by a search.")
+    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
+        try:
+            sources = decode_person_id(id)
+        except InvalidPersonId as exc:
+            raise BadUserInput(f"id: {exc}", field="id") from None
+        federation = info.context.federation
+        merged = await federation.person(sources)
+        if merged is None:
+            if federation.ledger.failures():
+                return None  # a partner failed: its error names it, and "not found" would be a guess
+            raise PersonNotFound("No partner holds records for that person id.", id=str(id)[:64])
+        return Person(merged=merged)
+
+    @strawberry.field(description="Search every partner at once; records of the same person are merged.")
+    async def search_persons(
+        self, info: Info, criteria: PersonCriteria, first: int | None = 20
+    ) -> PersonSearchResult:
+        settings = info.context.settings
+        limit = settings.search_default_results if first is None else first
+        if not 1 <= limit <= settings.search_max_results:
+            raise BadUserInput(
+                f"first is {limit}; it must be between 1 and {settings.search_max_results}.", field="first"
+            )
+        federation = info.context.federation
+        people = await federation.search(criteria.to_search(), limit)
+        return PersonSearchResult(
+            people=[Person(merged=p) for p in people],
+            partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
+        )
