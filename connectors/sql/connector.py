@@ -1,0 +1,442 @@
+"""The `sql` connector kind: a partner's relational database, read through SQLAlchemy async.
+
+The partner's layout comes from its `SqlMapping`; nothing is reflected at run time. Every batch method costs
+one statement per table whatever the number of ids (in chunks of 500 ids), and every driver error is
+translated at the boundary into a `connectors.errors` exception whose message carries no password and no
+SQL parameters (which would be personal data).
+
+Partners-file settings (`[partners.connection]`):
+
+    url        any SQLAlchemy async URL (sqlite+aiosqlite:///records.db, postgresql+asyncpg://host/db);
+               sqlite:// and postgresql:// URLs are given the async driver. Required.
+    pool_size  connections kept open (default 5; not used for SQLite)
+    echo       log every statement (default false; the parameters are never logged)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.engine import URL, RowMapping, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from connectors.canonical import (
+    Address,
+    Assessment,
+    CustodyOutcome,
+    CustodyRecord,
+    Handling,
+    IntelligenceReport,
+    MarkerCode,
+    Offence,
+    PersonName,
+    PersonRecord,
+    SafeguardingConcern,
+    SearchCriteria,
+    SourceEvaluation,
+    WarningMarker,
+)
+from connectors.contract import BaseConnector, Capability, PartnerConfig
+from connectors.errors import (
+    ConnectorConfigError,
+    PartnerBadResponse,
+    PartnerError,
+    PartnerTimeout,
+    PartnerUnavailable,
+)
+from connectors.pnc import normalise_pnc_id, parse_pnc_id
+from connectors.sql.mapping import SqlMapping, TableView
+
+__all__ = ["SqlConnector"]
+
+#: Ids per `IN (...)`: well under every driver's bind-parameter limit (SQLite's is 999 in old builds).
+CHUNK = 500
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+_CONNECTION_KEYS = ("url", "pool_size", "echo")
+# SQLite reports a table or column the mapping names but the database lacks as an OperationalError.
+_MISSING_OBJECT = ("no such table", "no such column")
+
+
+class SqlConnector(BaseConnector):
+    """A partner whose records live in a relational database, in the layout its mapping describes."""
+
+    kind: ClassVar[str] = "sql"
+    supported: ClassVar[frozenset[Capability]] = frozenset(Capability)
+
+    def __init__(self, config: PartnerConfig) -> None:
+        super().__init__(config)
+        problems: list[str] = []
+        self.url = self._parse_url(config, problems)
+        unknown = sorted(set(config.connection) - set(_CONNECTION_KEYS))
+        if unknown:
+            problems.append(f"unknown connection keys {unknown} (valid: {', '.join(_CONNECTION_KEYS)})")
+        self.pool_size = config.connection.get("pool_size", 5)
+        if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int) or self.pool_size < 1:
+            problems.append(f"'connection.pool_size' = {self.pool_size!r} must be a whole number, 1 or more")
+        self.echo = config.connection.get("echo", False)
+        if not isinstance(self.echo, bool):
+            problems.append(f"'connection.echo' = {self.echo!r} must be true or false")
+        try:
+            self.mapping = SqlMapping.from_dict(config.mapping)
+        except ConnectorConfigError as exc:
+            problems.append(str(exc).rstrip("."))
+        if problems:
+            raise ConnectorConfigError(f"Partner '{config.name}' (kind 'sql'): " + "; ".join(problems) + ".")
+        self._views: dict[str, TableView] = self.mapping.views()
+        self._records = _Records(self.name, self.mapping)
+        self._engine: AsyncEngine | None = None
+
+    @staticmethod
+    def _parse_url(config: PartnerConfig, problems: list[str]) -> URL:
+        raw = config.require("url")
+        try:
+            url = make_url(raw)
+        except (sa_exc.ArgumentError, TypeError, ValueError):
+            # The text may hold a password, so it is not repeated.
+            problems.append("'connection.url' is not an SQLAlchemy URL (e.g. postgresql+asyncpg://host/db)")
+            return make_url("sqlite+aiosqlite://")
+        return url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (created by `open()`, or on first use)."""
+        if self._engine is None:
+            options: dict[str, Any] = {"echo": self.echo, "pool_pre_ping": True, "hide_parameters": True}
+            if self.url.get_backend_name() != "sqlite":
+                options["pool_size"] = self.pool_size
+            try:
+                self._engine = create_async_engine(self.url, **options)
+            except (sa_exc.ArgumentError, sa_exc.InvalidRequestError, ImportError) as exc:
+                where = self.url.render_as_string(hide_password=True)
+                raise ConnectorConfigError(
+                    f"Partner '{self.name}': cannot use 'connection.url' {where}: {exc}. It needs an async "
+                    "driver, e.g. sqlite+aiosqlite:// or postgresql+asyncpg://."
+                ) from exc
+        return self._engine
+
+    async def open(self) -> None:
+        self.engine  # noqa: B018 -- creating the engine checks the URL's driver now, not on first call
+
+    async def aclose(self) -> None:
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await engine.dispose()
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        connected = False
+        try:
+            async with self.engine.connect() as conn:
+                connected = True
+                yield conn
+        except (sa_exc.SQLAlchemyError, OSError) as exc:
+            # Whatever fails before the connection is up means the database cannot be reached, even
+            # errors that would mean a bad mapping later (PostgreSQL's "database does not exist").
+            raise self._error(exc, connecting=not connected) from exc
+
+    def _error(self, exc: Exception, *, connecting: bool) -> PartnerError:
+        where = self.url.render_as_string(hide_password=True)
+        if isinstance(exc, TimeoutError):
+            return PartnerTimeout(self.name, f"the database at {where} did not answer in time")
+        if isinstance(exc, sa_exc.TimeoutError):
+            return PartnerUnavailable(self.name, "no free connection to the database (pool exhausted)")
+        detail = _driver_message(exc)
+        if not connecting and (
+            isinstance(exc, sa_exc.ProgrammingError | sa_exc.DataError)
+            or (isinstance(exc, sa_exc.OperationalError) and detail.lower().startswith(_MISSING_OBJECT))
+        ):
+            return PartnerBadResponse(self.name, f"the database does not match the mapping: {detail}")
+        return PartnerUnavailable(self.name, f"cannot use the database at {where}: {detail}")
+
+    async def _fetch(self, conn: AsyncConnection, statement: Any) -> list[RowMapping]:
+        return list((await conn.execute(statement)).mappings().all())
+
+    async def _fetch_in(
+        self, conn: AsyncConnection, statement: Any, column: Any, values: Sequence[Any]
+    ) -> list[RowMapping]:
+        rows: list[RowMapping] = []
+        for start in range(0, len(values), CHUNK):
+            rows += await self._fetch(conn, statement.where(column.in_(values[start : start + CHUNK])))
+        return rows
+
+    def _keys(self, ids: Sequence[str]) -> list[Any]:
+        """The hub's string ids as the nominal id column holds them; ids that cannot be one are unknown."""
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        if self.mapping.nominal.id_type == "integer":
+            return [int(i) for i in unique if i.strip().lstrip("-").isdigit()]
+        return unique
+
+    async def _grouped(
+        self, conn: AsyncConnection, section: str, key: str, values: Sequence[Any], *order: str
+    ) -> dict[str, list[RowMapping]]:
+        """Rows of one table whose `key` column is in `values`, by that key (as text), in partner order.
+
+        A section the partner keeps no table for (aliases, addresses) has no rows.
+        """
+        grouped: dict[str, list[RowMapping]] = defaultdict(list)
+        if values and section in self._views:
+            view = self._views[section]
+            statement = view.select().order_by(*(view[c] for c in (key, *order) if c in view))
+            for row in await self._fetch_in(conn, statement, view[key], values):
+                grouped[str(row[key])].append(row)
+        return grouped
+
+    async def _by_nominal(self, section: str, ids: Sequence[str], *order: str) -> dict[str, list[RowMapping]]:
+        keys = self._keys(ids)
+        if not keys:
+            return {}
+        async with self._connect() as conn:
+            return dict(await self._grouped(conn, section, "nominal_id", keys, *order))
+
+    async def health(self) -> None:
+        async with self._connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def search_people(self, criteria: SearchCriteria, limit: int) -> list[PersonRecord]:
+        nominal, where = self._views["nominal"], list[Any]()
+        if criteria.family_name is not None:
+            key = self.mapping.nominal.search_key(criteria.family_name)
+            if not key:
+                return []
+            matches = nominal["surname_key"] == key
+            if "alias" in self._views:
+                alias = self._views["alias"]
+                aliased = select(alias["nominal_id"]).where(alias["surname_key"] == key)
+                matches = or_(matches, nominal["id"].in_(aliased))
+            where.append(matches)
+        # A criterion on a field the partner does not keep is ignored: the hub's matching weighs the rest.
+        if criteria.given_name and "forenames" in nominal:
+            prefix = criteria.given_name.strip().upper()
+            where.append(func.upper(nominal["forenames"]).startswith(prefix, autoescape=True))
+        if criteria.date_of_birth is not None and "birth_date" in nominal:
+            where.append(nominal["birth_date"] == criteria.date_of_birth)
+        if criteria.pnc_id is not None and "pnc" in nominal:
+            forms = _pnc_forms(criteria.pnc_id)
+            if not forms:
+                return []
+            where.append(func.upper(nominal["pnc"]).in_(forms))
+        if not where or limit < 1:
+            return []
+        statement = nominal.select().where(*where).order_by(nominal["id"]).limit(limit)
+        async with self._connect() as conn:
+            rows = await self._fetch(conn, statement)
+            return await self._people(conn, rows)
+
+    async def _people(self, conn: AsyncConnection, rows: list[RowMapping]) -> list[PersonRecord]:
+        """Records for nominal rows, their aliases and addresses loaded with one statement per table."""
+        keys = [row["id"] for row in rows]
+        aliases = await self._grouped(conn, "alias", "nominal_id", keys, "order_by", "surname", "forenames")
+        addresses = await self._grouped(conn, "address", "nominal_id", keys, "order_by")
+        return [self._records.person(row, aliases[str(row["id"])], addresses[str(row["id"])]) for row in rows]
+
+    async def get_people(self, ids: Sequence[str]) -> dict[str, PersonRecord]:
+        keys = self._keys(ids)
+        if not keys:
+            return {}
+        nominal = self._views["nominal"]
+        async with self._connect() as conn:
+            rows = await self._fetch_in(conn, nominal.select().order_by(nominal["id"]), nominal["id"], keys)
+            people = await self._people(conn, rows)
+        return {person.record_id: person for person in people}
+
+    async def get_markers(self, ids: Sequence[str]) -> dict[str, list[WarningMarker]]:
+        rows = await self._by_nominal("warning", ids, "order_by")
+        return {key: [self._records.marker(row) for row in group] for key, group in rows.items()}
+
+    async def get_intelligence(self, ids: Sequence[str]) -> dict[str, list[IntelligenceReport]]:
+        rows = await self._by_nominal("intelligence", ids, "id")
+        return {key: [self._records.intelligence(row) for row in group] for key, group in rows.items()}
+
+    async def get_safeguarding(self, ids: Sequence[str]) -> dict[str, list[SafeguardingConcern]]:
+        rows = await self._by_nominal("safeguarding", ids, "id")
+        return {key: [self._records.safeguarding(row) for row in group] for key, group in rows.items()}
+
+    async def get_custody(self, ids: Sequence[str]) -> dict[str, list[CustodyRecord]]:
+        keys = self._keys(ids)
+        if not keys:
+            return {}
+        async with self._connect() as conn:
+            events = await self._grouped(conn, "custody", "nominal_id", keys, "id")
+            custody_ids = [row["id"] for group in events.values() for row in group]
+            offences = await self._grouped(conn, "offence", "custody_id", custody_ids, "order_by")
+        return {
+            key: [self._records.custody(row, offences[str(row["id"])]) for row in group]
+            for key, group in events.items()
+        }
+
+
+def _driver_message(exc: Exception) -> str:
+    """The driver's own first line, without the SQL or parameters SQLAlchemy adds to its message."""
+    orig = getattr(exc, "orig", None)
+    message = str(orig if orig is not None else exc).strip().splitlines()
+    return message[0] if message else type(exc).__name__
+
+
+def _pnc_forms(pnc_id: str) -> list[str]:
+    """The ways a partner may have written a PNC ID: canonical, short year, unpadded serial."""
+    canonical = normalise_pnc_id(pnc_id)
+    if canonical is None:
+        return []
+    year, serial = parse_pnc_id(canonical)
+    letter = canonical[-1]
+    years, serials = (f"{year:04d}", f"{year % 100:02d}"), (f"{serial:07d}", str(serial))
+    return sorted({f"{y}/{s}{letter}" for y in years for s in serials})
+
+
+_E = TypeVar("_E", bound=StrEnum)
+_V = TypeVar("_V")
+_TRUE, _FALSE = frozenset({"Y", "YES", "T", "TRUE", "1"}), frozenset({"N", "NO", "F", "FALSE", "0"})
+
+
+def _text(value: Any) -> str | None:
+    """A text value, stripped (fixed-width CHAR columns pad); blank is None."""
+    return None if value is None or not str(value).strip() else str(value).strip()
+
+
+class _Records:
+    """Canonical records from rows labelled by mapping keys; a value the mapping cannot read is bad data."""
+
+    def __init__(self, partner: str, mapping: SqlMapping) -> None:
+        self.partner, self.mapping, self.codes = partner, mapping, mapping.codes
+
+    def _bad(self, section: str, key: str, row: RowMapping, expected: str) -> PartnerBadResponse:
+        columns = getattr(self.mapping, section)
+        record = row.get("id", row.get("nominal_id", row.get("custody_id")))
+        return PartnerBadResponse(
+            self.partner,
+            f"{columns.table}.{getattr(columns, key)} = {str(row.get(key))[:40]!r} in record {record} "
+            f"is not {expected}; fix the data or the partner's mapping",
+        )
+
+    def _code(self, section: str, key: str, row: RowMapping, codes: Mapping[str, _E]) -> _E | None:
+        code = _text(row.get(key))
+        if code is None:
+            return None
+        if code not in codes:
+            raise self._bad(section, key, row, f"a code in the mapping ({', '.join(codes)})")
+        return codes[code]
+
+    def _enum(self, section: str, key: str, row: RowMapping, enum: type[_E]) -> _E:
+        return self._required(section, key, row, self._code(section, key, row, {e.value: e for e in enum}))
+
+    def _required(self, section: str, key: str, row: RowMapping, value: _V | None) -> _V:
+        if value is None:
+            raise self._bad(section, key, row, "set (it must not be empty)")
+        return value
+
+    def _date(self, section: str, key: str, row: RowMapping) -> date | None:
+        value = row.get(key)
+        if isinstance(value, datetime):
+            return value.date()
+        if value is None or isinstance(value, date):
+            return value
+        with suppress(ValueError):
+            return None if _text(value) is None else date.fromisoformat(str(value).strip()[:10])
+        raise self._bad(section, key, row, "a date")
+
+    def _datetime(self, section: str, key: str, row: RowMapping) -> datetime | None:
+        value = row.get(key)
+        if value is None or isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time())
+        with suppress(ValueError):
+            return None if _text(value) is None else datetime.fromisoformat(str(value).strip())
+        raise self._bad(section, key, row, "a date and time")
+
+    def _flag(self, section: str, key: str, row: RowMapping) -> bool | None:
+        value = row.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        flag = str(value).strip().upper()
+        if flag in _TRUE or flag in _FALSE:
+            return flag in _TRUE
+        raise self._bad(section, key, row, "a yes/no value")
+
+    def person(self, row: RowMapping, aliases: list[RowMapping], addresses: list[RowMapping]) -> PersonRecord:
+        names = [PersonName(_text(row["surname"]) or "", _text(row.get("forenames")))] + [
+            PersonName(_text(a["surname"]) or "", _text(a.get("forenames")), alias=True) for a in aliases
+        ]
+        return PersonRecord(
+            partner=self.partner,
+            record_id=str(row["id"]),
+            names=tuple(names),
+            date_of_birth=self._date("nominal", "birth_date", row),
+            gender=self._code("nominal", "sex", row, self.codes.sex),
+            nationality=_text(row.get("nationality")),
+            pnc_id=normalise_pnc_id(_text(row.get("pnc"))),
+            cro_number=_text(row.get("cro")),
+            addresses=tuple(
+                Address(
+                    lines=tuple(line for line in (_text(a["line1"]), _text(a.get("line2"))) if line),
+                    town=_text(a.get("town")),
+                    postcode=_text(a.get("postcode")),
+                )
+                for a in addresses
+            ),
+        )
+
+    def marker(self, row: RowMapping) -> WarningMarker:
+        return WarningMarker(
+            partner=self.partner,
+            code=self._enum("warning", "code", row, MarkerCode),
+            description=_text(row["text"]) or "",
+            added_on=self._date("warning", "added_on", row),
+        )
+
+    def intelligence(self, row: RowMapping) -> IntelligenceReport:
+        return IntelligenceReport(
+            partner=self.partner,
+            id=str(row["id"]),
+            source_evaluation=self._enum("intelligence", "source_grade", row, SourceEvaluation),
+            assessment=self._enum("intelligence", "intel_grade", row, Assessment),
+            handling=self._enum("intelligence", "handling", row, Handling),
+            summary=_text(row["summary"]) or "",
+            content=_text(row.get("content")),
+            handling_conditions=_text(row.get("conditions")),
+            classification=_text(row.get("marking")),
+            recorded_at=self._datetime("intelligence", "logged_at", row),
+        )
+
+    def custody(self, row: RowMapping, offences: list[RowMapping]) -> CustodyRecord:
+        released_at = self._datetime("custody", "released_at", row)
+        outcome = self._code("custody", "disposal", row, self.codes.disposal)
+        flags = (_text(row.get("risk_flags")) or "").split(self.mapping.custody.risk_flag_separator)
+        arrested = ("custody", "arrested_at", row)
+        return CustodyRecord(
+            partner=self.partner,
+            id=str(row["id"]),
+            custody_number=_text(row["custody_number"]) or "",
+            station=_text(row["station"]) or "",
+            arrested_at=self._required("custody", "arrested_at", row, self._datetime(*arrested)),
+            arrest_reason=_text(row["reason"]) or "",
+            offences=tuple(Offence(_text(o["code"]) or "", _text(o["text"]) or "") for o in offences),
+            detention_authorised_by=_text(row.get("authorised_by")),
+            released_at=released_at,
+            # No disposal yet and no release: the person is still in the cells.
+            outcome=CustodyOutcome.IN_CUSTODY if outcome is None and released_at is None else outcome,
+            risk_flags=tuple(flag.strip() for flag in flags if flag.strip()),
+        )
+
+    def safeguarding(self, row: RowMapping) -> SafeguardingConcern:
+        kind, occurred = ("safeguarding", "type", row), ("safeguarding", "occurred_at", row)
+        return SafeguardingConcern(
+            partner=self.partner,
+            id=str(row["id"]),
+            kind=self._required(*kind, self._code(*kind, self.codes.referral)),
+            occurred_at=self._required(*occurred, self._datetime(*occurred)),
+            summary=_text(row["summary"]) or "",
+            children_present=self._flag("safeguarding", "children_present", row),
+            contact_point=_text(row.get("contact")),
+        )
