@@ -1,0 +1,316 @@
+"""What the `graphql` connector asks a partner, and how it reads the answers into canonical records.
+
+The query documents are static, named operations with every input a variable, so a partner can allow-list
+them and nothing a caller types is ever spliced into a document. Each `Operation` pairs a document with the
+root field it reads and a translator from one partner object to `(subject ref, canonical record)`.
+Translators trust nothing: a missing field, a wrong type or an enum value they do not know raises
+`Malformed`, which the connector reports as `PartnerBadResponse`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from connectors.canonical import (
+    Address,
+    Assessment,
+    CustodyOutcome,
+    CustodyRecord,
+    Gender,
+    Handling,
+    IntelligenceReport,
+    MarkerCode,
+    Offence,
+    PersonName,
+    PersonRecord,
+    SafeguardingConcern,
+    SafeguardingKind,
+    SourceEvaluation,
+    WarningMarker,
+)
+from connectors.pnc import normalise_pnc_id
+
+__all__ = [
+    "CONCERNS",
+    "DETENTIONS",
+    "FLAGS",
+    "HEALTH",
+    "INTELLIGENCE_LOGS",
+    "SEARCH",
+    "SUBJECTS",
+    "Malformed",
+    "Operation",
+]
+
+T = TypeVar("T")
+
+_SUBJECT_FIELDS = """
+fragment HubSubject on Subject {
+  ref surname forenames born sex nationality pncNumber croNumber
+  otherNames { surname forenames }
+  addresses { line1 line2 town postcode }
+}
+"""
+
+HEALTH = "query HubHealth { __typename }"
+
+_GENDER = {"MALE": Gender.MALE, "FEMALE": Gender.FEMALE, "UNKNOWN": Gender.UNKNOWN}
+_OUTCOME = {
+    "CHARGED": CustodyOutcome.CHARGED,
+    "BAILED": CustodyOutcome.BAILED,
+    "RUI": CustodyOutcome.RELEASED_UNDER_INVESTIGATION,
+    "NFA": CustodyOutcome.NO_FURTHER_ACTION,
+    "CAUTIONED": CustodyOutcome.CAUTION,
+}
+_KIND = {
+    "DOMESTIC_ABUSE": SafeguardingKind.DOMESTIC_ABUSE_INCIDENT,
+    "CHILD_PROTECTION": SafeguardingKind.CHILD_PROTECTION_REFERRAL,
+    "ENCOMPASS": SafeguardingKind.OPERATION_ENCOMPASS,
+    "MISSING": SafeguardingKind.MISSING_EPISODE,
+}
+_MARKER = {code.value: code for code in MarkerCode}
+#: "1A P": source evaluation, intelligence assessment, handling code (3x5x2).
+_GRADING = re.compile(r"\s*([123])\s*([A-E])\s*([PC])\s*")
+
+
+class Malformed(ValueError):
+    """The partner's answer does not have the shape or values its schema promises."""
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class _Obj:
+    """One JSON object from the partner, read field by field with type checks."""
+
+    def __init__(self, value: Any, where: str) -> None:
+        if not isinstance(value, Mapping):
+            raise Malformed(f"{where}: expected an object, got {_type_name(value)}")
+        self.value, self.where = value, where
+
+    def _get(self, key: str, kind: type | tuple[type, ...], what: str, required: bool) -> Any:
+        value = self.value.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, kind):
+            raise Malformed(f"{self.where}.{key}: expected {what}, got {_type_name(value)}")
+        return value
+
+    def text(self, key: str) -> str:
+        value: str = self._get(key, str, "a string", required=True)
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        value: str | None = self._get(key, str, "a string or null", required=False)
+        return value
+
+    def opt_bool(self, key: str) -> bool | None:
+        value: bool | None = self._get(key, bool, "a boolean or null", required=False)
+        return value
+
+    def texts(self, key: str) -> list[str]:
+        items: list[Any] = self._get(key, list, "a list", required=True)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise Malformed(f"{self.where}.{key}[{i}]: expected a string, got {_type_name(item)}")
+        return items
+
+    def objects(self, key: str) -> list[_Obj]:
+        items: list[Any] = self._get(key, list, "a list", required=True)
+        return [_Obj(item, f"{self.where}.{key}[{i}]") for i, item in enumerate(items)]
+
+    def enum(self, key: str, table: Mapping[str, T], required: bool = True) -> T | None:
+        code = self.text(key) if required else self.opt_text(key)
+        if code is None:
+            return None
+        if code not in table:
+            expected = ", ".join(table)
+            raise Malformed(f"{self.where}.{key}: unknown value {code!r} (expected one of {expected})")
+        return table[code]
+
+    def opt_date(self, key: str) -> date | None:
+        text = self.opt_text(key)
+        try:
+            return date.fromisoformat(text) if text is not None else None
+        except ValueError:
+            raise Malformed(f"{self.where}.{key}: {text!r} is not an ISO date") from None
+
+    def opt_timestamp(self, key: str) -> datetime | None:
+        text = self.opt_text(key)
+        try:
+            return datetime.fromisoformat(text) if text is not None else None
+        except ValueError:
+            raise Malformed(f"{self.where}.{key}: {text!r} is not an ISO date-time") from None
+
+    def timestamp(self, key: str) -> datetime:
+        self.text(key)
+        value = self.opt_timestamp(key)
+        assert value is not None  # text() has just checked that it is there
+        return value
+
+
+def person(partner: str, subject: _Obj) -> tuple[str, PersonRecord]:
+    ref = subject.text("ref")
+    names = [PersonName(subject.text("surname"), subject.opt_text("forenames"))]
+    names += [
+        PersonName(n.text("surname"), n.opt_text("forenames"), alias=True)
+        for n in subject.objects("otherNames")
+    ]
+    addresses = tuple(
+        Address(
+            lines=tuple(line for line in (a.text("line1"), a.opt_text("line2")) if line),
+            town=a.opt_text("town"),
+            postcode=a.opt_text("postcode"),
+        )
+        for a in subject.objects("addresses")
+    )
+    return ref, PersonRecord(
+        partner=partner,
+        record_id=ref,
+        names=tuple(names),
+        date_of_birth=subject.opt_date("born"),
+        gender=subject.enum("sex", _GENDER, required=False),
+        nationality=subject.opt_text("nationality"),
+        # Partners hold typos: an invalid PNC ID is no identifier at all, and must not drive a merge.
+        pnc_id=normalise_pnc_id(subject.opt_text("pncNumber")),
+        cro_number=subject.opt_text("croNumber"),
+        addresses=addresses,
+    )
+
+
+def marker(partner: str, flag: _Obj) -> tuple[str, WarningMarker]:
+    code = flag.enum("code", _MARKER)
+    assert code is not None
+    return flag.text("subjectRef"), WarningMarker(partner, code, flag.text("text"), flag.opt_date("raisedOn"))
+
+
+def intelligence(partner: str, log: _Obj) -> tuple[str, IntelligenceReport]:
+    grading = log.text("grading")
+    match = _GRADING.fullmatch(grading.upper())
+    if match is None:
+        raise Malformed(f"{log.where}.grading: {grading!r} is not a 3x5x2 grading like '1A P'")
+    source, assessment, handling = match.groups()
+    return log.text("subjectRef"), IntelligenceReport(
+        partner=partner,
+        id=log.text("ref"),
+        source_evaluation=SourceEvaluation(source),
+        assessment=Assessment(assessment),
+        handling=Handling(handling),
+        summary=log.text("summary"),
+        content=log.opt_text("body"),
+        handling_conditions=log.opt_text("handlingConditions"),
+        classification=log.opt_text("marking"),
+        recorded_at=log.opt_timestamp("loggedAt"),
+    )
+
+
+def custody(partner: str, detention: _Obj) -> tuple[str, CustodyRecord]:
+    released_at = detention.opt_timestamp("releasedAt")
+    outcome = detention.enum("disposal", _OUTCOME, required=False)
+    if outcome is None and released_at is None:
+        outcome = CustodyOutcome.IN_CUSTODY  # Eastvale leaves the disposal empty while someone is detained
+    return detention.text("subjectRef"), CustodyRecord(
+        partner=partner,
+        id=detention.text("ref"),
+        custody_number=detention.text("custodyNumber"),
+        station=detention.text("suite"),
+        arrested_at=detention.timestamp("arrestedAt"),
+        arrest_reason=detention.text("reason"),
+        offences=tuple(Offence(o.text("code"), o.text("wording")) for o in detention.objects("offences")),
+        detention_authorised_by=detention.opt_text("authorisedBy"),
+        released_at=released_at,
+        outcome=outcome,
+        risk_flags=tuple(detention.texts("riskFlags")),
+    )
+
+
+def safeguarding(partner: str, concern: _Obj) -> tuple[str, SafeguardingConcern]:
+    kind = concern.enum("category", _KIND)
+    assert kind is not None
+    return concern.text("subjectRef"), SafeguardingConcern(
+        partner=partner,
+        id=concern.text("ref"),
+        kind=kind,
+        occurred_at=concern.timestamp("occurredAt"),
+        summary=concern.text("summary"),
+        children_present=concern.opt_bool("childrenPresent"),
+        contact_point=concern.opt_text("contact"),
+    )
+
+
+@dataclass(frozen=True)
+class Operation(Generic[T]):
+    """One named query: its document, the root field holding the answer, and the translator for one item."""
+
+    name: str
+    field: str
+    document: str
+    translate: Callable[[str, _Obj], tuple[str, T]]
+
+    def read(self, partner: str, data: Mapping[str, Any]) -> list[tuple[str, T]]:
+        """The (subject ref, record) pairs in the operation's `data`, or `Malformed`."""
+        items = data.get(self.field)
+        if not isinstance(items, list):
+            raise Malformed(f"data.{self.field}: expected a list, got {_type_name(items)}")
+        return [self.translate(partner, _Obj(item, f"{self.field}[{i}]")) for i, item in enumerate(items)]
+
+
+SEARCH = Operation(
+    "HubFindSubjects",
+    "findSubjects",
+    """query HubFindSubjects(
+  $surname: String, $forenames: String, $born: String, $pncNumber: String, $limit: Int!
+) {
+  findSubjects(surname: $surname, forenames: $forenames, born: $born, pncNumber: $pncNumber, limit: $limit) {
+    ...HubSubject
+  }
+}"""
+    + _SUBJECT_FIELDS,
+    person,
+)
+SUBJECTS = Operation(
+    "HubSubjects",
+    "subjects",
+    "query HubSubjects($refs: [ID!]!) { subjects(refs: $refs) { ...HubSubject } }" + _SUBJECT_FIELDS,
+    person,
+)
+FLAGS = Operation(
+    "HubFlags",
+    "flags",
+    "query HubFlags($refs: [ID!]!) { flags(subjectRefs: $refs) { subjectRef code text raisedOn } }",
+    marker,
+)
+INTELLIGENCE_LOGS = Operation(
+    "HubIntelligenceLogs",
+    "intelligenceLogs",
+    """query HubIntelligenceLogs($refs: [ID!]!) {
+  intelligenceLogs(subjectRefs: $refs) {
+    ref subjectRef grading handlingConditions summary body marking loggedAt
+  }
+}""",
+    intelligence,
+)
+DETENTIONS = Operation(
+    "HubDetentions",
+    "detentions",
+    """query HubDetentions($refs: [ID!]!) {
+  detentions(subjectRefs: $refs) {
+    ref subjectRef custodyNumber suite arrestedAt reason authorisedBy releasedAt disposal riskFlags
+    offences { code wording }
+  }
+}""",
+    custody,
+)
+CONCERNS = Operation(
+    "HubConcerns",
+    "concerns",
+    """query HubConcerns($refs: [ID!]!) {
+  concerns(subjectRefs: $refs) { ref subjectRef category occurredAt childrenPresent summary contact }
+}""",
+    safeguarding,
+)

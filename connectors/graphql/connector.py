@@ -1,0 +1,237 @@
+"""The `graphql` connector kind: a partner that publishes its records through a GraphQL endpoint.
+
+It speaks the batched subject schema that Eastvale Police publishes (`connectors.demo.graphql_partner`):
+one HTTP request per kind of record per call, whatever the number of people (chunked only beyond the
+partner's limit of refs per call, and the chunks sent concurrently). Configuration, in the partners file:
+
+    [partners.connection]
+    url = "https://api.eastvale.example/graphql"   # required: the GraphQL endpoint
+    headers = { "X-Api-Key" = "${EASTVALE_KEY}" }   # optional: extra headers sent on every request
+    verify_tls = true                               # optional: check the partner's certificate (default)
+
+Every httpx error, HTTP status and GraphQL error is translated here into a `connectors.errors.PartnerError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
+
+import httpx
+
+from connectors.canonical import (
+    CustodyRecord,
+    IntelligenceReport,
+    PersonRecord,
+    SafeguardingConcern,
+    SearchCriteria,
+    WarningMarker,
+)
+from connectors.contract import BaseConnector, Capability, PartnerConfig
+from connectors.errors import (
+    ConnectorConfigError,
+    ConnectorError,
+    PartnerBadResponse,
+    PartnerTimeout,
+    PartnerUnavailable,
+)
+from connectors.graphql import _mapping as m
+
+__all__ = ["MAX_REFS_PER_REQUEST", "GraphQLConnector"]
+
+T = TypeVar("T")
+
+#: Most subject refs (and search results) the partner answers for in one request.
+MAX_REFS_PER_REQUEST = 200
+#: Longest piece of a partner's own error message repeated in ours.
+_MAX_DETAIL = 200
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+
+
+def _settings(config: PartnerConfig) -> tuple[str, dict[str, str], bool]:
+    """The validated (url, headers, verify_tls), or one `ConnectorConfigError` listing every problem."""
+    problems: list[str] = []
+    where = f"Partner '{config.name}' (kind '{config.kind}')"
+    url = ""
+    try:
+        raw_url = config.require("url")
+    except ConnectorConfigError as exc:
+        problems.append(str(exc))
+    else:
+        try:
+            parsed = httpx.URL(raw_url) if isinstance(raw_url, str) else None
+        except httpx.InvalidURL:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+            problems.append(
+                f"{where}: 'connection.url' has value {raw_url!r}. "
+                "Not an http(s) URL; give the partner's GraphQL endpoint, e.g. https://host/graphql."
+            )
+        else:
+            url = raw_url
+    headers: dict[str, str] = {}
+    raw_headers = config.connection.get("headers")
+    raw_headers = {} if raw_headers is None else raw_headers
+    if not isinstance(raw_headers, Mapping):
+        problems.append(f"{where}: 'connection.headers' must be a table of header names to strings.")
+    else:
+        for name, value in raw_headers.items():
+            # Never echo a header's value: it is usually a secret (an API key).
+            if not isinstance(name, str) or not _HEADER_NAME.match(name):
+                problems.append(f"{where}: 'connection.headers' has {name!r}, which is not a header name.")
+            elif not isinstance(value, str) or "\n" in value or "\r" in value:
+                problems.append(f"{where}: 'connection.headers.{name}' must be a one-line string.")
+            else:
+                headers[name] = value
+    verify = config.connection.get("verify_tls", True)
+    if not isinstance(verify, bool):
+        problems.append(
+            f"{where}: 'connection.verify_tls' has value {verify!r}. Not a valid bool (true or false)."
+        )
+    if problems:
+        raise ConnectorConfigError("\n".join(problems))
+    return url, headers, bool(verify)
+
+
+class GraphQLConnector(BaseConnector):
+    """A partner's GraphQL endpoint, reached with a pooled `httpx.AsyncClient` opened in `open()`.
+
+    Args:
+        config: The partner's entry in the partners file; see the module docstring for its connection keys.
+        transport: An httpx transport to use instead of the network, for tests (`httpx.MockTransport`).
+
+    Raises:
+        ConnectorConfigError: Listing every problem with the connection settings.
+    """
+
+    kind = "graphql"
+    supported = frozenset(Capability)
+
+    def __init__(self, config: PartnerConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(config)
+        self.url, self.headers, self.verify_tls = _settings(config)
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    async def open(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self.config.timeout,
+                headers={"Accept": "application/json", **self.headers},
+                verify=self.verify_tls,
+                transport=self._transport,
+            )
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def health(self) -> None:
+        """Return if the endpoint answers a trivial query; raise a `PartnerError` if it does not."""
+        data = await self._execute("HubHealth", m.HEALTH, {})
+        if not isinstance(data.get("__typename"), str):
+            raise PartnerBadResponse(self.name, "HubHealth: the answer has no data.__typename")
+
+    async def search_people(self, criteria: SearchCriteria, limit: int) -> list[PersonRecord]:
+        if limit <= 0:
+            return []
+        variables = {
+            "surname": criteria.family_name,
+            "forenames": criteria.given_name,
+            "born": criteria.date_of_birth.isoformat() if criteria.date_of_birth else None,
+            "pncNumber": criteria.pnc_id,
+            # The partner refuses a bigger page; its first page is the best answer it can give.
+            "limit": min(limit, MAX_REFS_PER_REQUEST),
+        }
+        return [record for _ref, record in await self._run(m.SEARCH, variables)]
+
+    async def get_people(self, ids: Sequence[str]) -> Mapping[str, PersonRecord]:
+        return {ref: records[0] for ref, records in (await self._batched(m.SUBJECTS, ids)).items()}
+
+    async def get_markers(self, ids: Sequence[str]) -> Mapping[str, list[WarningMarker]]:
+        return await self._batched(m.FLAGS, ids)
+
+    async def get_intelligence(self, ids: Sequence[str]) -> Mapping[str, list[IntelligenceReport]]:
+        return await self._batched(m.INTELLIGENCE_LOGS, ids)
+
+    async def get_custody(self, ids: Sequence[str]) -> Mapping[str, list[CustodyRecord]]:
+        return await self._batched(m.DETENTIONS, ids)
+
+    async def get_safeguarding(self, ids: Sequence[str]) -> Mapping[str, list[SafeguardingConcern]]:
+        return await self._batched(m.CONCERNS, ids)
+
+    async def _batched(self, operation: m.Operation[T], ids: Sequence[str]) -> dict[str, list[T]]:
+        refs = list(dict.fromkeys(ids))
+        chunks = [refs[i : i + MAX_REFS_PER_REQUEST] for i in range(0, len(refs), MAX_REFS_PER_REQUEST)]
+        answers = await _all([self._run(operation, {"refs": chunk}) for chunk in chunks])
+        wanted, grouped = set(refs), dict[str, list[T]]()
+        for answer in answers:
+            for ref, record in answer:
+                if ref in wanted:  # a record about someone not asked for is not ours to pass on
+                    grouped.setdefault(ref, []).append(record)
+        return grouped
+
+    async def _run(self, operation: m.Operation[T], variables: dict[str, Any]) -> list[tuple[str, T]]:
+        data = await self._execute(operation.name, operation.document, variables)
+        try:
+            return operation.read(self.name, data)
+        except m.Malformed as exc:
+            raise PartnerBadResponse(self.name, f"{operation.name}: {_truncate(str(exc))}") from exc
+
+    async def _execute(self, name: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """POST one named operation and return its `data`, translating every failure to a `PartnerError`."""
+        if self._client is None:
+            raise ConnectorError(f"Partner '{self.name}': the connector was used before open().")
+        payload = {"query": document, "variables": variables, "operationName": name}
+        timeout = self.config.timeout
+        try:
+            # httpx's timeout bounds each phase (connect, each read); the partner's timeout bounds the call.
+            async with asyncio.timeout(timeout):
+                response = await self._client.post(self.url, json=payload)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise PartnerTimeout(self.name, f"{name}: no answer within {timeout:g}s") from exc
+        except httpx.HTTPError as exc:
+            reason = type(exc).__name__
+            raise PartnerUnavailable(self.name, f"{name}: cannot reach the partner ({reason})") from exc
+        status = response.status_code
+        if status >= 500:
+            raise PartnerUnavailable(self.name, f"{name}: HTTP {status} from the partner")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise PartnerBadResponse(self.name, f"{name}: the answer is not JSON (HTTP {status})") from exc
+        if not isinstance(body, dict):
+            raise PartnerBadResponse(self.name, f"{name}: the answer is not a GraphQL response object")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) else errors
+            message = first.get("message") if isinstance(first, dict) else None
+            detail = message if isinstance(message, str) else repr(first)
+            raise PartnerBadResponse(self.name, f"{name}: the partner reported an error: {_truncate(detail)}")
+        if status >= 400:
+            raise PartnerBadResponse(self.name, f"{name}: HTTP {status} from the partner")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise PartnerBadResponse(self.name, f"{name}: the answer has no data")
+        return data
+
+
+async def _all(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Await every call concurrently; on the first failure cancel the rest and raise that failure."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # reap them, so none fails unobserved
+        raise
