@@ -1,0 +1,1 @@
+"""The federation engine: fan-out to partners, batching, entity resolution."""
