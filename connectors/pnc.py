@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["CHECK_LETTERS", "InvalidPncId", "check_letter", "format_pnc_id", "normalise_pnc_id", "parse_pnc_id"]
+__all__ = [
+    "CHECK_LETTERS",
+    "InvalidPncId",
+    "check_letter",
+    "format_pnc_id",
+    "normalise_pnc_id",
+    "parse_pnc_id",
+]
 
 #: The 23 letters of the alphabet less I, O and S (too easily misread), starting at Z for remainder 0.
 CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"

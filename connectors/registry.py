@@ -56,7 +56,9 @@ def _load(name: str) -> ConnectorKind:
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         kind: ConnectorKind = ep.load()
         return kind
-    raise ConnectorConfigError(f"Unknown connector kind '{name}'. Known kinds: {', '.join(kinds()) or 'none'}.")
+    raise ConnectorConfigError(
+        f"Unknown connector kind '{name}'. Known kinds: {', '.join(kinds()) or 'none'}."
+    )
 
 
 def build(config: PartnerConfig) -> Connector:

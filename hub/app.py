@@ -35,13 +35,17 @@ class HubGraphQL(GraphQL[HubContext, None]):
         )
 
 
-def create_app(settings: HubSettings | None = None, partners: Sequence[PartnerConfig] | None = None) -> Starlette:
+def create_app(
+    settings: HubSettings | None = None, partners: Sequence[PartnerConfig] | None = None
+) -> Starlette:
     """The hub as an ASGI app. Partners come from `partners`, else from `settings.partners_file`."""
     settings = settings or HubSettings()
     if partners is None:
         if settings.partners_file is None:
             raise ValueError("No partners: set HUB_PARTNERS_FILE (or pass --partners) to a partners file.")
-        partners = load_partners(settings.partners_file, settings.partner_timeout, settings.partner_max_batch_size)
+        partners = load_partners(
+            settings.partners_file, settings.partner_timeout, settings.partner_max_batch_size
+        )
     partner_set = PartnerSet(partners)
     ready = False
 

@@ -17,14 +17,22 @@ __all__ = ["main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """The police information-sharing hub: live look-ups across partner forces' records, in one GraphQL query."""
+    """The police information-sharing hub: live look-ups across partner forces' records, in one query."""
 
 
 @cli.command()
-@click.option("--partners", "partners_file", type=click.Path(dir_okay=False, path_type=Path), envvar="HUB_PARTNERS_FILE",
-              required=True, help="The partners file (TOML). Env: HUB_PARTNERS_FILE.")
+@click.option(
+    "--partners",
+    "partners_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUB_PARTNERS_FILE",
+    required=True,
+    help="The partners file (TOML). Env: HUB_PARTNERS_FILE.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
 def serve(partners_file: Path, host: str, port: int) -> None:
     """Serve the hub for the partners in a partners file."""
     from hub.app import create_app
@@ -43,7 +51,9 @@ def schema() -> None:
 
 
 @schema.command("export")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout."
+)
 def schema_export(output: Path | None) -> None:
     """Print the schema's SDL (what schema.graphql must hold)."""
     from hub.schema import sdl
@@ -57,17 +67,34 @@ def schema_export(output: Path | None) -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--people", default=3000, show_default=True, type=click.IntRange(1, 5_000_000),
-              help="People per force in the synthetic records.")
+@click.option(
+    "--people",
+    default=3000,
+    show_default=True,
+    type=click.IntRange(1, 5_000_000),
+    help="People per force in the synthetic records.",
+)
 @click.option("--seed", default=2026, show_default=True, help="Seed of the synthetic records.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface the hub listens on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port the hub listens on (0: any free port). Partners take free ports.")
-@click.option("--data-dir", default=Path(".hub"), show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where the demo keeps its databases and partners file.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port the hub listens on (0: any free port). Partners take free ports.",
+)
+@click.option(
+    "--data-dir",
+    default=Path(".hub"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the demo keeps its databases and partners file.",
+)
 @click.option("--regenerate", is_flag=True, help="Generate the records again even if they are there.")
 @click.pass_context
-def demo(ctx: click.Context, people: int, seed: int, host: str, port: int, data_dir: Path, regenerate: bool) -> None:
+def demo(
+    ctx: click.Context, people: int, seed: int, host: str, port: int, data_dir: Path, regenerate: bool
+) -> None:
     """Run three demo partner forces and the hub on this machine (SQLite; nothing else to install)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -89,7 +116,9 @@ def demo(ctx: click.Context, people: int, seed: int, host: str, port: int, data_
         click.echo("Demo stopped.", err=True)
 
 
-async def _serve_demo(partners_file: Path, data_dir: Path, host: str, port: int, endpoints: dict[str, str]) -> None:
+async def _serve_demo(
+    partners_file: Path, data_dir: Path, host: str, port: int, endpoints: dict[str, str]
+) -> None:
     from hub import demo as d
     from hub.app import create_app
     from hub.settings import HubSettings
@@ -120,8 +149,12 @@ async def _serve_demo(partners_file: Path, data_dir: Path, host: str, port: int,
 @click.option("--database", required=True, help="SQLAlchemy async URL of the partner's own database.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, type=click.IntRange(0, 65535), show_default=True)
-@click.option("--client-secret", envvar="DEMO_PARTNER_CLIENT_SECRET", default=None,
-              help="REST partner: the secret of OAuth client 'hub'. Env: DEMO_PARTNER_CLIENT_SECRET.")
+@click.option(
+    "--client-secret",
+    envvar="DEMO_PARTNER_CLIENT_SECRET",
+    default=None,
+    help="REST partner: the secret of OAuth client 'hub'. Env: DEMO_PARTNER_CLIENT_SECRET.",
+)
 def demo_partner(kind: str, database: str, host: str, port: int, client_secret: str | None) -> None:
     """Serve one demo partner system (used by `hub demo` and docker-compose)."""
     from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -140,7 +173,9 @@ def demo_partner(kind: str, database: str, host: str, port: int, client_secret: 
 @demo.command("generate")
 @click.option("--people", default=3000, show_default=True, type=click.IntRange(1, 5_000_000))
 @click.option("--seed", default=2026, show_default=True)
-@click.option("--data-dir", default=Path(".hub"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--data-dir", default=Path(".hub"), show_default=True, type=click.Path(file_okay=False, path_type=Path)
+)
 def demo_generate(people: int, seed: int, data_dir: Path) -> None:
     """Generate the demo forces' records (SQLite files in the data directory) and exit."""
     from hub.demo import ensure_data

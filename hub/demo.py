@@ -20,7 +20,14 @@ import httpx
 
 from connectors.demo.data import FORCES, populate
 
-__all__ = ["DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "EXAMPLE_QUERY", "DemoPartners", "ensure_data", "partners_toml"]
+__all__ = [
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "EXAMPLE_QUERY",
+    "DemoPartners",
+    "ensure_data",
+    "partners_toml",
+]
 
 DEMO_CLIENT_ID = "hub"
 DEMO_CLIENT_SECRET = "southmoor-demo-secret"  # synthetic data only; a real partner's secret comes from ${ENV}
@@ -86,28 +93,28 @@ def partners_toml(urls: dict[str, str], partner_urls: dict[str, str], timeout: f
 [[partners]]
 name = "northshire"
 kind = "sql"
-title = "{FORCES['northshire'].title}"
+title = "{FORCES["northshire"].title}"
 timeout = {timeout}
 [partners.connection]
-url = "{urls['northshire']}"
+url = "{urls["northshire"]}"
 
 [[partners]]
 name = "southmoor"
 kind = "rest"
-title = "{FORCES['southmoor'].title}"
+title = "{FORCES["southmoor"].title}"
 timeout = {timeout}
 [partners.connection]
-base_url = "{partner_urls['southmoor']}"
+base_url = "{partner_urls["southmoor"]}"
 client_id = "{DEMO_CLIENT_ID}"
 client_secret = "{DEMO_CLIENT_SECRET}"
 
 [[partners]]
 name = "eastvale"
 kind = "graphql"
-title = "{FORCES['eastvale'].title}"
+title = "{FORCES["eastvale"].title}"
 timeout = {timeout}
 [partners.connection]
-url = "{partner_urls['eastvale']}/graphql"
+url = "{partner_urls["eastvale"]}/graphql"
 """
 
 
@@ -123,7 +130,16 @@ class DemoPartners:
     def start(self, timeout: float = 30.0) -> dict[str, str]:
         for force in ("southmoor", "eastvale"):
             port = free_port(self.host)
-            command = [sys.executable, "-m", "hub", "demo", "partner", KINDS[force], "--database", self.urls[force]]
+            command = [
+                sys.executable,
+                "-m",
+                "hub",
+                "demo",
+                "partner",
+                KINDS[force],
+                "--database",
+                self.urls[force],
+            ]
             command += ["--host", self.host, "--port", str(port)]
             self.processes[force] = subprocess.Popen(command, stdin=subprocess.DEVNULL)
             self.endpoints[force] = f"http://{self.host}:{port}"
@@ -131,7 +147,9 @@ class DemoPartners:
         for force, url in self.endpoints.items():
             while not self._healthy(url):
                 if self.processes[force].poll() is not None:
-                    raise RuntimeError(f"the {force} demo partner exited with {self.processes[force].returncode}")
+                    raise RuntimeError(
+                        f"the {force} demo partner exited with {self.processes[force].returncode}"
+                    )
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the {force} demo partner did not become healthy within {timeout:g}s")
                 time.sleep(0.1)

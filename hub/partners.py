@@ -93,8 +93,8 @@ def _parse_one(
     if len(problems) > start:
         return None
     return PartnerConfig(
-        name=name,
-        kind=kind,
+        name=str(name),
+        kind=str(kind),
         title=str(raw.get("title", "")),
         timeout=float(timeout),
         max_batch_size=batch,
@@ -112,8 +112,10 @@ def parse_partners(
     raw_partners = document.get("partners")
     if not isinstance(raw_partners, list) or not raw_partners:
         raise PartnersFileError("The partners file needs at least one [[partners]] table.")
-    configs = [_parse_one(i, raw, default_timeout, default_batch, problems) for i, raw in enumerate(raw_partners)]
-    names = [raw.get("name") for raw in raw_partners if isinstance(raw, Mapping) and isinstance(raw.get("name"), str)]
+    configs = [
+        _parse_one(i, raw, default_timeout, default_batch, problems) for i, raw in enumerate(raw_partners)
+    ]
+    names = [str(raw["name"]) for raw in raw_partners if isinstance(raw, Mapping) and "name" in raw]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"partner '{name}' is configured more than once")
     if problems:

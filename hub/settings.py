@@ -15,7 +15,7 @@ __all__ = ["HubSettings"]
 
 
 class HubSettings(BaseSettings):
-    """Options of one hub process. Environment: `HUB_` + the upper-cased name, e.g. `HUB_SEARCH_MAX_RESULTS`."""
+    """Options of one hub process. Environment: `HUB_` + the upper-cased name (`HUB_SEARCH_MAX_RESULTS`)."""
 
     model_config = SettingsConfigDict(env_prefix="HUB_", frozen=True, extra="forbid")
 
@@ -27,10 +27,16 @@ class HubSettings(BaseSettings):
     search_default_results: int = Field(
         default=20, ge=1, description="People a search returns when the query does not say `first`."
     )
-    search_max_results: int = Field(default=100, ge=1, le=1000, description="The largest `first` a search accepts.")
+    search_max_results: int = Field(
+        default=100, ge=1, le=1000, description="The largest `first` a search accepts."
+    )
     partner_timeout: float = Field(
-        default=5.0, gt=0, description="Seconds to wait for a partner call, unless the partner sets `timeout`."
+        default=5.0,
+        gt=0,
+        description="Seconds to wait for a partner call, unless the partner sets `timeout`.",
     )
     partner_max_batch_size: int = Field(
-        default=100, ge=1, description="Most ids in one batched partner call, unless the partner sets its own."
+        default=100,
+        ge=1,
+        description="Most ids in one batched partner call, unless the partner sets its own.",
     )

@@ -5,8 +5,10 @@ characters, custody risk flags are one `;`-separated string, and the coded colum
 
 - `referral_type`: DA (domestic abuse incident), CP (child-protection referral), ENC (Operation Encompass
   notification), MISS (missing episode);
-- `disposal`: CHARGED, BAIL, RUI (released under investigation), NFA, CAUTION, or NULL while in custody. The `sql` connector reaches this layout through
-its mapping; the REST and GraphQL demo partners read it and publish it in their own shapes.
+- `disposal`: CHARGED, BAIL, RUI (released under investigation), NFA, CAUTION, or NULL while in custody.
+
+The `sql` connector reaches this layout through its mapping; the REST and GraphQL demo partners read it and
+publish it in their own shapes.
 """
 
 from __future__ import annotations

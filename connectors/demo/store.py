@@ -66,7 +66,9 @@ class DemoStore:
         if not where:
             return [], 0
         async with self.engine.connect() as conn:
-            total = (await conn.execute(select(func.count()).select_from(t.nominal).where(*where))).scalar_one()
+            total = (
+                await conn.execute(select(func.count()).select_from(t.nominal).where(*where))
+            ).scalar_one()
             refs = (
                 await conn.execute(
                     select(t.nominal.c.nominal_ref)
@@ -83,10 +85,15 @@ class DemoStore:
         """Nominals by ref, each with `aliases` and `addresses` lists, in the order of `refs`."""
         if not refs:
             return []
-        people = {r["nominal_ref"]: r for r in await self._rows(select(t.nominal).where(t.nominal.c.nominal_ref.in_(refs)))}
+        people = {
+            r["nominal_ref"]: r
+            for r in await self._rows(select(t.nominal).where(t.nominal.c.nominal_ref.in_(refs)))
+        }
         for row in people.values():
             row["aliases"], row["addresses"] = [], []
-        for alias in await self._rows(select(t.nominal_alias).where(t.nominal_alias.c.nominal_ref.in_(people))):
+        for alias in await self._rows(
+            select(t.nominal_alias).where(t.nominal_alias.c.nominal_ref.in_(people))
+        ):
             people[alias["nominal_ref"]]["aliases"].append(alias)
         addresses = select(t.nominal_address).where(t.nominal_address.c.nominal_ref.in_(people))
         for address in await self._rows(addresses.order_by(t.nominal_address.c.address_id)):

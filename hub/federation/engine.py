@@ -73,7 +73,9 @@ class Federation:
     def searchers(self) -> list[Connector]:
         return [c for c in self.partners if Capability.SEARCH in c.capabilities]
 
-    async def _search_one(self, connector: Connector, criteria: SearchCriteria, limit: int) -> list[PersonRecord]:
+    async def _search_one(
+        self, connector: Connector, criteria: SearchCriteria, limit: int
+    ) -> list[PersonRecord]:
         try:
             records = await self._call(connector, "search", lambda: connector.search_people(criteria, limit))
         except PartnerError:
@@ -142,4 +144,6 @@ class Federation:
             return clusters[0]
         # The records no longer link (a partner corrected one); the id still names them all, so keep them
         # together and say how weakly they are held: by the id alone.
-        return MergedPerson(records=tuple(sorted(records, key=lambda r: (r.partner, r.record_id))), confidence=0.0)
+        return MergedPerson(
+            records=tuple(sorted(records, key=lambda r: (r.partner, r.record_id))), confidence=0.0
+        )

@@ -16,7 +16,9 @@ __all__ = ["HubContext", "HubSchema", "create_schema", "sdl"]
 
 
 class HubSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         # Expected errors (bad input, partner failures) are answers, not incidents; `HubErrors` logs defects.
         return None
 

@@ -21,9 +21,10 @@ __all__ = [
     "SourceEvaluation",
 ]
 
-Gender = strawberry.enum(canonical.Gender, description="Recorded sex: MALE, FEMALE or UNKNOWN.")
+strawberry.enum(canonical.Gender, description="Recorded sex: MALE, FEMALE or UNKNOWN.")
+Gender = canonical.Gender
 
-MarkerCode = strawberry.enum(
+strawberry.enum(
     canonical.MarkerCode,
     description=(
         "PNC warning signal. Officer safety: FI firearms, WE weapons, XP explosives, VI violent, ES escaper, "
@@ -31,31 +32,41 @@ MarkerCode = strawberry.enum(
         "SU suicidal, MN mental health, AT ailment, CO contagious."
     ),
 )
+MarkerCode = canonical.MarkerCode
 
-SourceEvaluation = strawberry.enum(
+strawberry.enum(
     canonical.SourceEvaluation,
     description="3x5x2 source evaluation: RELIABLE (1), UNTESTED (2), NOT_RELIABLE (3).",
 )
+SourceEvaluation = canonical.SourceEvaluation
 
-Assessment = strawberry.enum(
+strawberry.enum(
     canonical.Assessment,
     description=(
         "3x5x2 intelligence assessment: KNOWN_DIRECTLY (A), KNOWN_INDIRECTLY_CORROBORATED (B), "
         "KNOWN_INDIRECTLY (C), NOT_KNOWN (D), SUSPECTED_FALSE (E)."
     ),
 )
+Assessment = canonical.Assessment
 
-Handling = strawberry.enum(
+strawberry.enum(
     canonical.Handling,
     description=(
         "3x5x2 handling code: LAWFUL_SHARING_PERMITTED (P), or SHARING_WITH_CONDITIONS (C), whose conditions "
         "travel with the report in `handlingConditions`."
     ),
 )
+Handling = canonical.Handling
 
-CustodyOutcome = strawberry.enum(canonical.CustodyOutcome, description="How a detention ended, or IN_CUSTODY.")
+strawberry.enum(
+    canonical.CustodyOutcome, description="How a detention ended, or IN_CUSTODY."
+)
+CustodyOutcome = canonical.CustodyOutcome
 
-SafeguardingKind = strawberry.enum(canonical.SafeguardingKind, description="The kind of safeguarding concern.")
+strawberry.enum(
+    canonical.SafeguardingKind, description="The kind of safeguarding concern."
+)
+SafeguardingKind = canonical.SafeguardingKind
 
 
 @strawberry.enum(description="Whether a warning marker concerns officer safety or the person's health.")

@@ -44,7 +44,9 @@ def classify(error: GraphQLError) -> GraphQLError:
         else:
             code = GRAPHQL_VALIDATION_FAILED
         extensions = {**(error.extensions or {}), "code": (error.extensions or {}).get("code", code)}
-        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, extensions)
+        return GraphQLError(
+            error.message, error.nodes, error.source, error.positions, error.path, None, extensions
+        )
     if isinstance(original, GraphQLError) and original.original_error is None and error.path is None:
         return classify(original)
     log.error("unexpected error at %s", error.path, exc_info=original)

@@ -29,7 +29,9 @@ __all__ = ["Person", "PersonName", "SourceRecord"]
 class PersonName:
     family_name: str = strawberry.field(description="Family name (surname).")
     given_name: str | None = strawberry.field(description="Given names (forenames).")
-    kind: NameKind = strawberry.field(description="PRIMARY if it is the primary name at any partner, else ALIAS.")
+    kind: NameKind = strawberry.field(
+        description="PRIMARY if it is the primary name at any partner, else ALIAS."
+    )
     partners: list[str] = strawberry.field(description="The partners that record this name.")
 
     @strawberry.field(description="True if this is the person's primary name at some partner.")
@@ -52,7 +54,9 @@ class SourceRecord:
 class Person:
     merged: strawberry.Private[MergedPerson]
 
-    @strawberry.field(description="Opaque, stable hub id: it encodes the source records and resolves back to them.")
+    @strawberry.field(
+        description="Opaque, stable hub id: it encodes the source records and resolves back to them."
+    )
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_person_id(self.merged.sources))
 
@@ -105,7 +109,9 @@ class Person:
         ]
 
     @strawberry.field(
-        description="How sure the hub is that the sources are one person: 1.0 for one source or a shared PNC ID."
+        description=(
+            "How sure the hub is that the sources are one person: 1.0 for one source or a shared PNC ID."
+        ),
     )
     def match_confidence(self) -> float:
         return self.merged.confidence

@@ -17,7 +17,14 @@ from hub.schema.enums import (
     SourceEvaluation,
 )
 
-__all__ = ["Address", "CustodyRecord", "IntelligenceReport", "Offence", "SafeguardingConcern", "WarningMarker"]
+__all__ = [
+    "Address",
+    "CustodyRecord",
+    "IntelligenceReport",
+    "Offence",
+    "SafeguardingConcern",
+    "WarningMarker",
+]
 
 
 @strawberry.type(description="A postal address recorded for a person.")
@@ -57,7 +64,9 @@ class IntelligenceReport:
     partner: str = strawberry.field(description="The originating partner.")
     source_evaluation: SourceEvaluation = strawberry.field(description="How reliable the source is (1-3).")
     assessment: Assessment = strawberry.field(description="How the intelligence is known (A-E).")
-    handling: Handling = strawberry.field(description="Whether it may be shared, and on what conditions (P/C).")
+    handling: Handling = strawberry.field(
+        description="Whether it may be shared, and on what conditions (P/C)."
+    )
     handling_conditions: str | None = strawberry.field(description="Conditions that travel with a C report.")
     grading: str = strawberry.field(description='The grading in the usual short form, e.g. "1A P".')
     summary: str = strawberry.field(description="A sanitised summary.")
@@ -97,7 +106,9 @@ class CustodyRecord:
     arrested_at: datetime = strawberry.field(description="When the person was arrested.")
     arrest_reason: str = strawberry.field(description="Why the person was arrested.")
     offences: list[Offence] = strawberry.field(description="Offences the person was arrested for.")
-    detention_authorised_by: str | None = strawberry.field(description="The custody officer who authorised it.")
+    detention_authorised_by: str | None = strawberry.field(
+        description="The custody officer who authorised it."
+    )
     released_at: datetime | None = strawberry.field(description="When the person was released, if they were.")
     outcome: CustodyOutcome | None = strawberry.field(description="How the detention ended.")
     risk_flags: list[str] = strawberry.field(description="Risks noted at booking in.")

@@ -31,7 +31,9 @@ class PersonCriteria:
         given = (self.given_name or "").strip() or None
         pnc = (self.pnc_id or "").strip() or None
         if family is None and pnc is None:
-            raise BadUserInput("Give at least one of criteria.familyName or criteria.pncId.", field="criteria")
+            raise BadUserInput(
+                "Give at least one of criteria.familyName or criteria.pncId.", field="criteria"
+            )
         for name, value in (("familyName", family), ("givenName", given)):
             if value is not None and len(value) > MAX_NAME_LENGTH:
                 raise BadUserInput(
@@ -43,7 +45,9 @@ class PersonCriteria:
                 pnc = format_pnc_id(*parse_pnc_id(pnc))
             except InvalidPncId as exc:
                 raise BadUserInput(f"criteria.pncId: {exc}", field="criteria.pncId") from None
-        return SearchCriteria(family_name=family, given_name=given, date_of_birth=self.date_of_birth, pnc_id=pnc)
+        return SearchCriteria(
+            family_name=family, given_name=given, date_of_birth=self.date_of_birth, pnc_id=pnc
+        )
 
 
 @strawberry.type(description="How one partner answered in this request.")
