@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` runs the product, `make test` runs the tests.
+# Each creates and uses a local virtualenv (.venv) with Python 3.11 or newer.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint schema bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)  ## Run the embedded demo: three partner forces and the hub (make demo ARGS="--port 8080")
+	$(BIN)/hub demo $(ARGS)
+
+test: $(STAMP)  ## Run the test suite (SQLite; PostgreSQL too where HUB_TEST_DATABASE_URL is set)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff and mypy (strict on hub/ and connectors/)
+	$(BIN)/ruff check hub connectors tests bench
+	$(BIN)/mypy
+
+schema: $(STAMP)  ## Regenerate schema.graphql from the code
+	$(BIN)/hub schema export -o schema.graphql
+
+bench: $(STAMP)  ## Latency and throughput through the hub against partners with added latency
+	$(BIN)/python -m bench.federation $(ARGS)
+
+clean:
+	rm -rf $(VENV) .hub .pytest_cache .mypy_cache .ruff_cache

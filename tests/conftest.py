@@ -1,0 +1,74 @@
+"""Shared fixtures: the three demo partners as real servers on loopback, and the hub in front of them.
+
+The demo records are generated once per session. The SQL partner's database is SQLite, or PostgreSQL when
+HUB_TEST_DATABASE_URL points at one (an async SQLAlchemy URL, e.g. postgresql+asyncpg://127.0.0.1/test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.demo.data import populate
+from tests.support import HubClient, Partner, open_hub, partner_configs, start_graphql, start_rest
+
+#: People per force in the test records: enough for overlaps and common surnames, quick to generate.
+TEST_PEOPLE = 300
+TEST_SEED = 2026
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def demo_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("demo-data")
+    urls = {
+        force: f"sqlite+aiosqlite:///{data / f'{force}.db'}"
+        for force in ("northshire", "southmoor", "eastvale")
+    }
+    if PG_URL:
+        urls["northshire"] = PG_URL
+    asyncio.run(populate(urls, TEST_PEOPLE, TEST_SEED))
+    return urls
+
+
+@pytest.fixture(scope="session")
+def southmoor_server(demo_urls: dict[str, str]) -> Iterator[Partner]:
+    partner = start_rest(demo_urls["southmoor"])
+    yield partner
+    partner.server.stop()
+
+
+@pytest.fixture(scope="session")
+def eastvale_server(demo_urls: dict[str, str]) -> Iterator[Partner]:
+    partner = start_graphql(demo_urls["eastvale"])
+    yield partner
+    partner.server.stop()
+
+
+@pytest.fixture
+def southmoor(southmoor_server: Partner) -> Iterator[Partner]:
+    southmoor_server.log.clear()
+    yield southmoor_server
+    southmoor_server.faults.update({"latency_ms": 0, "mode": None})
+
+
+@pytest.fixture
+def eastvale(eastvale_server: Partner) -> Iterator[Partner]:
+    eastvale_server.log.clear()
+    yield eastvale_server
+    eastvale_server.faults.update({"latency_ms": 0, "mode": None})
+
+
+@pytest.fixture
+async def hub(demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner) -> AsyncIterator[HubClient]:
+    async for client in open_hub(partner_configs(demo_urls, southmoor.url, eastvale.url)):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

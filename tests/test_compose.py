@@ -1,0 +1,71 @@
+"""docker-compose.yml is valid Compose, and every service it starts is a `hub` command that also runs bare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import pytest
+import yaml
+
+from hub.cli import cli
+from hub.partners import load_partners
+
+SPEC = Path(__file__).parent / "data" / "compose-spec.json"
+
+
+@pytest.fixture(scope="module")
+def compose(repo_root: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_compose_file_is_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
+    # The spec names draft-07 in a form jsonschema does not look up by itself, so say so.
+    jsonschema.Draft7Validator(json.loads(SPEC.read_text())).validate(compose)
+
+
+def test_the_validation_catches_an_invalid_compose_file(compose: dict[str, Any]) -> None:
+    broken = {
+        **compose,
+        "services": {**compose["services"], "hub": {**compose["services"]["hub"], "ports": "8000"}},
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(json.loads(SPEC.read_text())).validate(broken)
+
+
+def test_vendored_compose_specification_matches_the_shared_one(repo_root: Path) -> None:
+    shared = repo_root.parent / "shared" / "compose-spec.json"
+    if not shared.exists():
+        pytest.skip("no shared/ beside this checkout")
+    assert json.loads(shared.read_text()) == json.loads(SPEC.read_text())
+
+
+def test_stack_has_the_hub_and_the_three_demo_partners(compose: dict[str, Any]) -> None:
+    assert {"hub", "southmoor", "eastvale", "demo-data"} <= set(compose["services"])
+
+
+@pytest.mark.parametrize("service", ["demo-data", "southmoor", "eastvale", "hub"])
+def test_every_service_command_is_a_valid_hub_invocation(compose: dict[str, Any], service: str) -> None:
+    args = list(compose["services"][service]["command"])
+    command: click.Command = cli
+    ctx = click.Context(cli, info_name="hub")
+    while isinstance(command, click.Group):
+        name = args.pop(0)
+        sub = command.get_command(ctx, name)
+        assert sub is not None, f"{service}: 'hub' has no command '{name}'"
+        command, ctx = sub, click.Context(sub, info_name=name, parent=ctx)
+    command.make_context(command.name or "", args, parent=ctx.parent)  # raises on a bad option
+
+
+def test_compose_partners_file_is_valid(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOUTHMOOR_CLIENT_SECRET", "x")
+    partners = load_partners(repo_root / "deploy" / "partners.compose.toml")
+    assert [(p.name, p.kind) for p in partners] == [
+        ("northshire", "sql"),
+        ("southmoor", "rest"),
+        ("eastvale", "graphql"),
+    ]

@@ -1,0 +1,119 @@
+"""`hub demo` and `hub serve` as a person runs them: real processes, real ports, clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.demo import EXAMPLE_QUERY
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"no line matching {pattern!r}; output was:\n{''.join(seen)}")
+
+
+def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_cleanly(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    # The README's command, exactly: make demo (its virtualenv exists, since make test made it).
+    args = f"--port 0 --people 150 --data-dir {tmp_path / 'hub-data'}"
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "demo", f"ARGS={args}"],
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
+
+        assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
+        page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        body = httpx.post(f"{url}/graphql", json={"query": EXAMPLE_QUERY}, timeout=30).json()
+        assert "errors" not in body
+        [person] = body["data"]["searchPersons"]["people"]
+        assert len(person["sources"]) == 3
+        assert (tmp_path / "hub-data" / "partners.toml").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Demo stopped." in output
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "hub-data")], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "demo partner processes outlived the demo"
+
+
+def test_hub_serve_runs_from_a_partners_file(tmp_path: Path) -> None:
+    partners = tmp_path / "partners.toml"
+    partners.write_text(
+        '[[partners]]\nname = "northshire"\nkind = "sql"\n[partners.connection]\n'
+        f'url = "sqlite+aiosqlite:///{tmp_path / "empty.db"}"\n'
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--partners", str(partners), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}).json()
+        assert body == {"data": {"__typename": "Query"}}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+
+def test_hub_serve_reports_a_bad_partners_file(tmp_path: Path) -> None:
+    partners = tmp_path / "partners.toml"
+    partners.write_text('[[partners]]\nname = "x"\nkind = "telepathy"\n')
+
+    result = subprocess.run(
+        [sys.executable, "-m", "hub", "serve", "--partners", str(partners)], capture_output=True, text=True
+    )
+
+    assert result.returncode == 1
+    assert "telepathy" in result.stderr and "known kinds" in result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
