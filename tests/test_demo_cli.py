@@ -61,7 +61,13 @@ def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_clea
         assert len(person["sources"]) == 3
         assert (tmp_path / "hub-data" / "partners.toml").exists()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        # Stop the hub as a service manager would (SIGTERM to the hub process); make then exits with its status.
+        hub_pids = subprocess.run(
+            ["pgrep", "-s", str(process.pid), "-f", "bin/hub demo --port 0"], capture_output=True, text=True
+        ).stdout.split()
+        assert hub_pids, "the hub demo process should be running"
+        for pid in hub_pids:
+            os.kill(int(pid), signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "Demo stopped." in output

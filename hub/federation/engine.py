@@ -45,7 +45,7 @@ class Federation:
     def __init__(self, partners: PartnerSet) -> None:
         self.partners = partners
         self.ledger = PartnerLedger()
-        self._loaders: dict[tuple[str, Capability], DataLoader[str, Any]] = {}
+        self._loaders: dict[Capability, DataLoader[tuple[str, str], Any]] = {}
 
     async def _call(self, connector: Connector, kind: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run one partner call under the partner's timeout, translating and recording its outcome."""
@@ -80,9 +80,9 @@ class Federation:
             records = await self._call(connector, "search", lambda: connector.search_people(criteria, limit))
         except PartnerError:
             return []
-        people = self._loader(connector, Capability.PEOPLE)
+        people = self._loader(Capability.PEOPLE)
         for record in records:
-            people.prime(record.record_id, record)
+            people.prime((connector.name, record.record_id), record)
         return records
 
     async def search(self, criteria: SearchCriteria, limit: int) -> list[MergedPerson]:
@@ -98,37 +98,72 @@ class Federation:
             statuses.append(status if status is not None else PartnerStatus(connector.name, connector.title))
         return statuses
 
-    def _loader(self, connector: Connector, kind: Capability) -> DataLoader[str, Any]:
-        key = (connector.name, kind)
-        loader = self._loaders.get(key)
+    def _loader(self, kind: Capability) -> DataLoader[tuple[str, str], Any]:
+        """The request's loader for one record kind, keyed by (partner, record id).
+
+        One loader spans every partner so that a batch settles all at once, when the slowest partner has
+        answered: the people it resolves then ask for their next records in the same tick, and that next
+        batch is again one call per partner. Per-partner loaders would let a fast partner's people run ahead
+        and split the next batch in two.
+        """
+        loader = self._loaders.get(kind)
         if loader is None:
-            method = getattr(connector, RECORD_KINDS[kind])
-            default: Any = None if kind is Capability.PEOPLE else []
 
-            async def batch(ids: Sequence[str]) -> list[Any]:
-                try:
-                    found = await self._call(connector, kind.value, lambda: method(list(ids)))
-                except PartnerError as exc:
-                    return [exc for _ in ids]
-                return [found.get(i, default) for i in ids]
+            async def batch(keys: Sequence[tuple[str, str]]) -> list[Any]:
+                by_partner: dict[str, list[str]] = {}
+                for partner, record_id in keys:
+                    by_partner.setdefault(partner, []).append(record_id)
+                answers = await asyncio.gather(*(self._fetch(p, kind, ids) for p, ids in by_partner.items()))
+                found = dict(zip(by_partner, answers, strict=True))
+                default: Any = None if kind is Capability.PEOPLE else []
+                results: list[Any] = []
+                for partner, record_id in keys:
+                    answer = found[partner]
+                    results.append(
+                        answer if isinstance(answer, PartnerError) else answer.get(record_id, default)
+                    )
+                return results
 
-            size = self.partners.configs[connector.name].max_batch_size
-            loader = DataLoader(batch, max_batch_size=size)
-            self._loaders[key] = loader
+            loader = DataLoader(batch)
+            self._loaders[kind] = loader
         return loader
+
+    async def _fetch(
+        self, partner: str, kind: Capability, ids: list[str]
+    ) -> Mapping[str, Any] | PartnerError:
+        """One partner's records of one kind, in as few calls as its batch size allows, or its error."""
+        connector = self.partners.connectors[partner]
+        method = getattr(connector, RECORD_KINDS[kind])
+        size = self.partners.configs[partner].max_batch_size
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+
+        def call(chunk: list[str]) -> Callable[[], Awaitable[Mapping[str, Any]]]:
+            return lambda: method(chunk)
+
+        try:
+            answers = await asyncio.gather(*(self._call(connector, kind.value, call(c)) for c in chunks))
+        except PartnerError as exc:
+            return exc
+        merged: dict[str, Any] = {}
+        for answer in answers:
+            merged.update(answer)
+        return merged
 
     async def _load(self, sources: Iterable[tuple[str, str]], kind: Capability) -> list[Any]:
         """The `kind` records of each (partner, record id) source; a failed partner contributes nothing."""
-        pending = []
+        keys = []
         for partner, record_id in sources:
             connector = self.partners.get(partner)
             if connector is not None and kind in connector.capabilities:
-                pending.append(self._loader(connector, kind).load(record_id))
-        results = await asyncio.gather(*pending, return_exceptions=True)
+                keys.append((partner, record_id))
+        if not keys:
+            return []
+        loader = self._loader(kind)
+        results = await asyncio.gather(*(loader.load(key) for key in keys), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, PartnerError):
                 raise result
-        return [r for r in results if not isinstance(r, BaseException) and r is not None]
+        return [r for r in results if r is not None and not isinstance(r, PartnerError)]
 
     async def records(self, person: MergedPerson, kind: Capability) -> list[Any]:
         """All of one kind of record (markers, intelligence, ...) held on a person, across their sources."""
