@@ -61,7 +61,7 @@ def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_clea
         assert len(person["sources"]) == 3
         assert (tmp_path / "hub-data" / "partners.toml").exists()
     finally:
-        # Stop the hub as a service manager would (SIGTERM to the hub process); make then exits with its status.
+        # Stop the hub as a service manager would (SIGTERM to the hub); make then exits with its status.
         hub_pids = subprocess.run(
             ["pgrep", "-s", str(process.pid), "-f", "bin/hub demo --port 0"], capture_output=True, text=True
         ).stdout.split()

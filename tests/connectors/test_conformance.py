@@ -31,10 +31,12 @@ async def sample_for(database_url: str) -> ConformanceSample:
             ):
                 query = select(table.c.nominal_ref).order_by(table.c.nominal_ref).limit(1)
                 holders.append((await conn.execute(query)).scalar_one())
+            with_pnc = select(layout.nominal.c.pnc_ref).where(layout.nominal.c.pnc_ref.is_not(None)).limit(1)
+            pnc = kilbride["pnc_ref"] or (await conn.execute(with_pnc)).scalar_one()
     finally:
         await store.aclose()
     known = dict.fromkeys([kilbride["nominal_ref"], *(s["nominal_ref"] for s in smiths), *holders])
-    return ConformanceSample(family_name="Kilbride", known_ids=tuple(known), pnc_id=kilbride["pnc_ref"])
+    return ConformanceSample(family_name="Kilbride", known_ids=tuple(known), pnc_id=pnc)
 
 
 class _Conformance(ConnectorConformance):
