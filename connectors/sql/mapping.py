@@ -16,6 +16,9 @@ A column that the partner does not keep may be set to "" where the field is opti
 `nominal.cro = ""`), and `alias.table = ""` / `address.table = ""` mean the partner keeps no aliases or
 addresses. Code tables replace the default table as a whole. Names are plain SQL identifiers, matched as the
 database stores them (lower case in PostgreSQL); a table may be schema-qualified ("records.nominal").
+
+The checks on names and the Core view of each table are in `connectors.sql._views`; the code tables and
+their defaults are in `connectors.sql._codes`.
 """
 
 from __future__ import annotations
@@ -25,14 +28,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import Select, column, select, table
-from sqlalchemy.sql.expression import ColumnClause
-
-from connectors.canonical import CustodyOutcome, Gender, SafeguardingKind
 from connectors.errors import ConnectorConfigError
+from connectors.sql._codes import CodeTables, code_tables
+from connectors.sql._views import Section, TableView, not_empty, one_of
 
 __all__ = [
     "SEARCH_KEY_RULES",
@@ -50,8 +50,6 @@ __all__ = [
     "upper_letters",
 ]
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TABLE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_LETTERS = re.compile(r"[^A-Z]")
 
 
@@ -65,88 +63,16 @@ def upper_letters(surname: str) -> str:
 SEARCH_KEY_RULES: Mapping[str, Callable[[str], str]] = {"upper-letters": upper_letters}
 
 
-class _Section:
-    """Validation shared by the table sections: every value is a column name unless listed otherwise."""
-
-    __slots__ = ()
-    table: str
-
-    #: Keys that may be "" because the partner need not keep that field.
-    optional: ClassVar[frozenset[str]] = frozenset()
-    #: Keys that hold a setting, not an identifier, with their check (None when valid, else the problem).
-    settings: ClassVar[Mapping[str, Callable[[str], str | None]]] = {}
-
-    def view(self) -> TableView:
-        """This table as an SQLAlchemy Core construct."""
-        return TableView(self)
-
-    def problems(self, section: str) -> list[str]:
-        found = []
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value, where = getattr(self, f.name), f"{section}.{f.name}"
-            if not isinstance(value, str):
-                found.append(f"'{where}' must be a string, not {type(value).__name__}")
-            elif f.name in self.settings:
-                problem = self.settings[f.name](value)
-                if problem:
-                    found.append(f"'{where}' {problem}")
-            elif value == "" and f.name in self.optional:
-                continue
-            elif not (_TABLE if f.name == "table" else _IDENTIFIER).match(value):
-                shape = "a table name, optionally 'schema.table'" if f.name == "table" else "a column name"
-                found.append(f"'{where}' = {value!r} is not {shape} (letters, digits, '_'; no leading digit)")
-        return found
-
-
-class TableView:
-    """One partner table as a Core `table()`, its columns labelled by the mapping's keys ("surname", ...).
-
-    Built from the mapping alone: the hub never reflects a partner's schema. Columns the partner does not
-    keep ("" in the mapping) are absent, so `"cro" in view` says whether the partner keeps the field.
-    """
-
-    def __init__(self, section: _Section) -> None:
-        names = {
-            f.name: value
-            for f in dataclasses.fields(section)  # type: ignore[arg-type]
-            if f.name != "table" and f.name not in section.settings and (value := getattr(section, f.name))
-        }
-        schema, _, name = section.table.rpartition(".")
-        # Untyped columns: values arrive as the driver gives them, and the connector coerces them itself,
-        # so a partner's TEXT dates or 'Y'/'N' flags read as well as native ones.
-        columns: list[ColumnClause[Any]] = [column(c) for c in dict.fromkeys(names.values())]
-        self.table = table(name, *columns, schema=schema or None)
-        self.columns: dict[str, ColumnClause[Any]] = {key: self.table.c[c] for key, c in names.items()}
-
-    def __getitem__(self, key: str) -> ColumnClause[Any]:
-        return self.columns[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.columns
-
-    def select(self) -> Select[Any]:
-        """Every mapped column, labelled by its mapping key."""
-        return select(*(c.label(key) for key, c in self.columns.items()))
-
-
-def _one_of(*valid: str) -> Callable[[str], str | None]:
-    return lambda value: None if value in valid else f"= {value!r} must be one of {', '.join(valid)}"
-
-
-def _not_empty(value: str) -> str | None:
-    return None if value else "must not be empty"
-
-
 @dataclass(frozen=True, slots=True)
-class NominalColumns(_Section):
+class NominalColumns(Section):
     """The person ("nominal") table. `id_type` ("string" or "integer") says how to bind the hub's ids."""
 
     optional: ClassVar[frozenset[str]] = frozenset(
         {"forenames", "birth_date", "sex", "nationality", "pnc", "cro"}
     )
     settings: ClassVar[Mapping[str, Callable[[str], str | None]]] = {
-        "id_type": _one_of("string", "integer"),
-        "surname_key_rule": _one_of(*SEARCH_KEY_RULES),
+        "id_type": one_of("string", "integer"),
+        "surname_key_rule": one_of(*SEARCH_KEY_RULES),
     }
 
     table: str = "nominal"
@@ -168,7 +94,7 @@ class NominalColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class AliasColumns(_Section):
+class AliasColumns(Section):
     """Other names a nominal is known by. Without `order_by`, aliases come in surname order."""
 
     optional: ClassVar[frozenset[str]] = frozenset({"table", "forenames", "order_by"})
@@ -182,7 +108,7 @@ class AliasColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class AddressColumns(_Section):
+class AddressColumns(Section):
     optional: ClassVar[frozenset[str]] = frozenset({"table", "line2", "town", "postcode"})
 
     table: str = "nominal_address"
@@ -195,7 +121,7 @@ class AddressColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class WarningColumns(_Section):
+class WarningColumns(Section):
     optional: ClassVar[frozenset[str]] = frozenset({"added_on"})
 
     table: str = "warning_signal"
@@ -207,7 +133,7 @@ class WarningColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class IntelligenceColumns(_Section):
+class IntelligenceColumns(Section):
     optional: ClassVar[frozenset[str]] = frozenset({"conditions", "content", "marking", "logged_at"})
 
     table: str = "intel_log"
@@ -224,9 +150,9 @@ class IntelligenceColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class CustodyColumns(_Section):
+class CustodyColumns(Section):
     optional: ClassVar[frozenset[str]] = frozenset({"authorised_by", "released_at", "disposal", "risk_flags"})
-    settings: ClassVar[Mapping[str, Callable[[str], str | None]]] = {"risk_flag_separator": _not_empty}
+    settings: ClassVar[Mapping[str, Callable[[str], str | None]]] = {"risk_flag_separator": not_empty}
 
     table: str = "custody_event"
     id: str = "custody_ref"
@@ -243,7 +169,7 @@ class CustodyColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class OffenceColumns(_Section):
+class OffenceColumns(Section):
     table: str = "custody_offence"
     custody_id: str = "custody_ref"
     code: str = "offence_code"
@@ -252,7 +178,7 @@ class OffenceColumns(_Section):
 
 
 @dataclass(frozen=True, slots=True)
-class SafeguardingColumns(_Section):
+class SafeguardingColumns(Section):
     optional: ClassVar[frozenset[str]] = frozenset({"children_present", "contact"})
 
     table: str = "vulnerability_referral"
@@ -263,45 +189,6 @@ class SafeguardingColumns(_Section):
     children_present: str = "children_present"
     summary: str = "summary_text"
     contact: str = "contact_point"
-
-
-def _default_sex() -> dict[str, Gender]:
-    return {g.value: g for g in Gender}
-
-
-def _default_disposal() -> dict[str, CustodyOutcome]:
-    return {
-        "CHARGED": CustodyOutcome.CHARGED,
-        "BAIL": CustodyOutcome.BAILED,
-        "RUI": CustodyOutcome.RELEASED_UNDER_INVESTIGATION,
-        "NFA": CustodyOutcome.NO_FURTHER_ACTION,
-        "CAUTION": CustodyOutcome.CAUTION,
-    }
-
-
-def _default_referral() -> dict[str, SafeguardingKind]:
-    return {
-        "DA": SafeguardingKind.DOMESTIC_ABUSE_INCIDENT,
-        "CP": SafeguardingKind.CHILD_PROTECTION_REFERRAL,
-        "ENC": SafeguardingKind.OPERATION_ENCOMPASS,
-        "MISS": SafeguardingKind.MISSING_EPISODE,
-    }
-
-
-@dataclass(frozen=True)
-class CodeTables:
-    """The partner's codes and the canonical value of each. A NULL disposal and no release: in custody."""
-
-    sex: Mapping[str, Gender] = field(default_factory=_default_sex)
-    disposal: Mapping[str, CustodyOutcome] = field(default_factory=_default_disposal)
-    referral: Mapping[str, SafeguardingKind] = field(default_factory=_default_referral)
-
-
-_CODE_ENUMS: Mapping[str, type[StrEnum]] = {
-    "sex": Gender,
-    "disposal": CustodyOutcome,
-    "referral": SafeguardingKind,
-}
 
 
 @dataclass(frozen=True)
@@ -343,7 +230,7 @@ class SqlMapping:
             elif not isinstance(given, Mapping):
                 problems.append(f"'{name}' must be a table of keys, not {type(given).__name__}")
             elif name == "codes":
-                sections[name] = _codes(given, problems)
+                sections[name] = code_tables(given, problems)
             else:
                 default = _SECTIONS[name]()
                 valid = [f.name for f in dataclasses.fields(default)]
@@ -355,25 +242,6 @@ class SqlMapping:
         if problems:
             raise ConnectorConfigError("Invalid SQL mapping: " + "; ".join(problems) + ".")
         return cls(**sections)
-
-
-def _codes(given: Mapping[str, Any], problems: list[str]) -> CodeTables:
-    tables: dict[str, dict[str, Any]] = {}
-    for name, codes in given.items():
-        enum = _CODE_ENUMS.get(name)
-        if enum is None:
-            problems.append(f"unknown key 'codes.{name}' (valid: {', '.join(_CODE_ENUMS)})")
-        elif not isinstance(codes, Mapping):
-            problems.append(f"'codes.{name}' must be a table of code = value, not {type(codes).__name__}")
-        else:
-            valid = [e.value for e in enum]
-            tables[name] = {}
-            for code, value in codes.items():
-                if value in valid:
-                    tables[name][str(code)] = enum(value)
-                else:
-                    problems.append(f"'codes.{name}.{code}' = {value!r} must be one of {', '.join(valid)}")
-    return CodeTables(**tables)
 
 
 _SECTIONS: Mapping[str, Callable[[], Any]] = {

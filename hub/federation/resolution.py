@@ -11,13 +11,9 @@ Rules, for two records `a` and `b` (`link_confidence`):
 4. The confidence is the best `name_similarity` over every pair of names (primary names and aliases) of the
    two records, and the records are linked only when it reaches `MATCH_THRESHOLD` (0.85).
 
-`name_similarity` compares normalised names (`normalise_name`): 0.6 x family-name score + 0.4 x given-name
-score, each string score being the mean of Jaro-Winkler and Indel similarity (rapidfuzz) so that short
-names one letter apart ("Smith"/"Smart") do not look alike while typical typos ("Daren"/"Darren",
-"Jon"/"John") do. Given names also match by shared first letter for an initial (0.9), by a table of common
-diminutives ("Bill"/"William", 0.95) and by token sets (middle names omitted); a missing given name scores
-0.7, so an exact family name with the same date of birth still links. Family and given names swapped
-between systems score 0.95 x the weaker of the two crossed comparisons.
+`name_similarity` and `normalise_name` (from `hub.federation._names`, which explains the scoring) compare
+normalised names: mostly the family name, with typos, initials, common diminutives ("Bill"/"William"),
+omitted middle names and swapped family and given names allowed for.
 
 `merge` clusters records with union-find over the links, strongest first (Kruskal order), comparing only
 candidates that share a PNC ID or a date of birth; within a date-of-birth block each distinct name is
@@ -28,8 +24,6 @@ order of the input.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -38,11 +32,9 @@ from functools import cached_property
 from itertools import combinations_with_replacement, pairwise
 from typing import TypeVar
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Indel, JaroWinkler
-
 from connectors.canonical import Address, Gender, PersonName, PersonRecord
 from connectors.pnc import normalise_pnc_id
+from hub.federation._names import NameKey, match_score, name_key, name_similarity, normalise_name
 
 __all__ = [
     "MATCH_THRESHOLD",
@@ -57,126 +49,6 @@ __all__ = [
 #: The lowest name similarity at which two records without a common PNC ID are the same person.
 MATCH_THRESHOLD = 0.85
 
-_FAMILY_WEIGHT = 0.6
-_GIVEN_WEIGHT = 0.4
-_MISSING_GIVEN_SCORE = 0.7
-_INITIAL_SCORE = 0.9
-_DIMINUTIVE_SCORE = 0.95
-_SWAPPED_FACTOR = 0.95
-
-#: A name as matching sees it: normalised (family name, given name or "").
-_NameKey = tuple[str, str]
-
-_APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u02bb`\u00b4\u2032]")
-_NON_WORD = re.compile(r"[\W_]+")
-# Letters that Unicode does not decompose into a base letter and an accent (Polish ł, Danish ø, ...).
-_UNDECOMPOSED = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "\u0131": "i"}
-)
-
-# Common British given names and their diminutives: no string metric sees that Bill is William.
-_DIMINUTIVES = """
-john jon jonathan jack johnny | william will bill billy liam | robert rob bob bobby robbie
-richard rich rick ricky dick | james jim jimmy jamie | michael mike mick mickey | anthony tony ant
-christopher chris kit | daniel dan danny | david dave davy | edward ed eddie ted ned | thomas tom tommy
-joseph joe joey | benjamin ben benny | samuel sam sammy | stephen steven steve stevie | andrew andy drew
-alexander alex alec sandy | matthew matt | nicholas nick nicky | peter pete | patrick pat paddy
-charles charlie chas chuck | henry harry hal | francis frank | frederick fred freddie | gerald gerry jerry
-kenneth ken kenny | lawrence laurence larry | leonard len lenny | raymond ray | ronald ron ronnie
-terence terry | timothy tim | elizabeth liz lizzie beth betty eliza libby | margaret maggie meg peggy
-catherine katherine kate katie cathy kathy | susan sue susie | jennifer jen jenny | rebecca becky becca
-victoria vicky vikki tori | deborah debbie deb | patricia pat patty trish | alexandra alex lexie
-jessica jess jessie | samantha sam | christine chris chrissie | nicola nicky nikki | jacqueline jackie
-"""
-_GROUPS: dict[str, frozenset[int]] = {}
-for _number, _group in enumerate(_DIMINUTIVES.replace("\n", " ").split("|")):
-    for _name in _group.split():
-        _GROUPS[_name] = _GROUPS.get(_name, frozenset()) | {_number}
-
-
-def _strip_marks(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.category(c).startswith("M")
-    )
-
-
-def normalise_name(text: str) -> str:
-    """A name reduced to what matching compares: "Zoë O'Brien-Smith " becomes "zoe obrien smith".
-
-    Case-folded, accents stripped, apostrophes removed, hyphens and other punctuation turned into spaces,
-    whitespace collapsed. Idempotent.
-    """
-    text = _APOSTROPHES.sub("", text)
-    # Decompose both before and after case folding: each step can produce what the other must undo.
-    text = _strip_marks(_strip_marks(text).casefold()).translate(_UNDECOMPOSED)
-    text = _APOSTROPHES.sub("", text)
-    return _NON_WORD.sub(" ", text).strip()
-
-
-def _string_similarity(a: str, b: str) -> float:
-    if a == b:
-        return 1.0
-    a, b = sorted((a, b))  # rapidfuzz's float rounding can differ by argument order; keep it symmetric
-    return (JaroWinkler.normalized_similarity(a, b) + Indel.normalized_similarity(a, b)) / 2
-
-
-def _token_similarity(a: str, b: str) -> float:
-    if a == b:
-        return 1.0
-    if len(a) == 1 or len(b) == 1:
-        return _INITIAL_SCORE if a[0] == b[0] else 0.0
-    if _GROUPS.get(a, frozenset()) & _GROUPS.get(b, frozenset()):
-        return _DIMINUTIVE_SCORE
-    return _string_similarity(a, b)
-
-
-def _given_similarity(a: str, b: str) -> float:
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return _MISSING_GIVEN_SCORE
-    a, b = sorted((a, b))
-    subset = fuzz.token_set_ratio(a, b) / 100 if " " in a or " " in b else 0.0
-    return max(_token_similarity(a.split()[0], b.split()[0]), _string_similarity(a, b), subset)
-
-
-def _family_similarity(a: str, b: str) -> float:
-    if a == b:
-        return 1.0
-    a, b = sorted((a, b))
-    # A double-barrelled name recorded in part ("Smith Jones" / "Jones") is likely, not certain.
-    subset = 0.95 * fuzz.token_set_ratio(a, b) / 100 if " " in a or " " in b else 0.0
-    return max(_string_similarity(a, b), subset)
-
-
-def _normalised_similarity(a: _NameKey, b: _NameKey) -> float:
-    (family_a, given_a), (family_b, given_b) = a, b
-    score = _FAMILY_WEIGHT * _family_similarity(family_a, family_b)
-    score += _GIVEN_WEIGHT * _given_similarity(given_a, given_b)
-    if given_a and given_b:
-        swapped = min(_string_similarity(family_a, given_b), _string_similarity(given_a, family_b))
-        score = max(score, _SWAPPED_FACTOR * swapped)
-    return min(1.0, max(0.0, score))
-
-
-def _match_score(a: _NameKey, b: _NameKey) -> float:
-    """The similarity when it may reach MATCH_THRESHOLD, else 0.0: most pairs are settled by family name."""
-    family = _family_similarity(a[0], b[0])
-    if _FAMILY_WEIGHT * family + _GIVEN_WEIGHT >= MATCH_THRESHOLD or (
-        a[1] and b[1] and _SWAPPED_FACTOR * _string_similarity(a[0], b[1]) >= MATCH_THRESHOLD
-    ):
-        return _normalised_similarity(a, b)
-    return 0.0
-
-
-def _key(name: PersonName) -> _NameKey:
-    return normalise_name(name.family_name), normalise_name(name.given_name or "")
-
-
-def name_similarity(a: PersonName, b: PersonName) -> float:
-    """How alike two names are, from 0 (nothing in common) to 1 (the same once normalised). Symmetric."""
-    return _normalised_similarity(_key(a), _key(b))
-
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
@@ -185,11 +57,11 @@ class _Prepared:
     pnc_id: str | None
     date_of_birth: date | None
     gender: Gender | None
-    names: tuple[_NameKey, ...]
+    names: tuple[NameKey, ...]
 
     @classmethod
     def of(cls, record: PersonRecord) -> _Prepared:
-        names = tuple(dict.fromkeys(_key(name) for name in record.names))
+        names = tuple(dict.fromkeys(name_key(name) for name in record.names))
         return cls(normalise_pnc_id(record.pnc_id), record.date_of_birth, record.gender, names)
 
 
@@ -207,7 +79,7 @@ def _link(a: _Prepared, b: _Prepared) -> float | None:
         return 1.0 if a.pnc_id == b.pnc_id else None
     if not _may_link_on_name(a, b):
         return None
-    best = max((_match_score(x, y) for x in a.names for y in b.names), default=0.0)
+    best = max((match_score(x, y, MATCH_THRESHOLD) for x in a.names for y in b.names), default=0.0)
     return best if best >= MATCH_THRESHOLD else None
 
 
@@ -270,17 +142,17 @@ class MergedPerson:
     @cached_property
     def names(self) -> tuple[MergedName, ...]:
         """Distinct names (by normalised family and given name): primary names first, most-recorded first."""
-        first: dict[_NameKey, PersonName] = {}
-        primary: set[_NameKey] = set()
-        partners: defaultdict[_NameKey, set[str]] = defaultdict(set)
-        records: Counter[_NameKey] = Counter()
+        first: dict[NameKey, PersonName] = {}
+        primary: set[NameKey] = set()
+        partners: defaultdict[NameKey, set[str]] = defaultdict(set)
+        records: Counter[NameKey] = Counter()
         for record in self.records:
-            keys = {_key(name) for name in record.names}
+            keys = {name_key(name) for name in record.names}
             records.update(keys)
-            primary.add(_key(record.primary_name))
+            primary.add(name_key(record.primary_name))
             for name in record.names:
-                first.setdefault(_key(name), name)
-                partners[_key(name)].add(record.partner)
+                first.setdefault(name_key(name), name)
+                partners[name_key(name)].add(record.partner)
         order = sorted(first, key=lambda key: (key not in primary, -records[key]))  # stable: first-seen
         return tuple(
             MergedName(
@@ -352,13 +224,13 @@ def _candidate_links(prepared: list[_Prepared]) -> Iterator[tuple[float, bool, i
         yield from ((1.0, True, i, j) for i, j in pairwise(block))
     for block in by_dob.values():
         # Compare each distinct name in the block once, then only the records whose names came close.
-        holders: defaultdict[_NameKey, list[int]] = defaultdict(list)
+        holders: defaultdict[NameKey, list[int]] = defaultdict(list)
         for index in block:
             for name in prepared[index].names:
                 holders[name].append(index)
         best: dict[tuple[int, int], float] = {}
         for x, y in combinations_with_replacement(holders, 2):
-            score = _match_score(x, y)
+            score = match_score(x, y, MATCH_THRESHOLD)
             if score >= MATCH_THRESHOLD:
                 for pair in {(min(i, j), max(i, j)) for i in holders[x] for j in holders[y] if i != j}:
                     best[pair] = max(best.get(pair, 0.0), score)
