@@ -1,7 +1,8 @@
 """Vocabulary for the synthetic demo data: names, places and the phrases police records are written in.
 
-Plain data only; `data.py` draws from it. Lists are in rough order of frequency: the generator weights them
-Zipf-style, so the first entries are the common ones (Smith before Ashworth), as in a real nominal index.
+Plain data only; the generator (`_generate.py`) and the showcase (`_showcase.py`) draw from it. Lists are in
+rough order of frequency: the generator weights them Zipf-style, so the first entries are the common ones
+(Smith before Ashworth), as in a real nominal index.
 Nothing here may contain the family name "Kilbride": that name belongs to one showcase person only.
 """
 
