@@ -14,6 +14,7 @@ means; `match_score` lets it settle most pairs by family name alone.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -67,13 +68,17 @@ def _strip_marks(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_name(text: str) -> str:
     """A name reduced to what matching compares: "Zoë O'Brien-Smith " becomes "zoe obrien smith".
 
     Case-folded, accents stripped, apostrophes removed, hyphens and other punctuation turned into spaces,
-    whitespace collapsed. Idempotent.
+    whitespace collapsed. Idempotent. Cached: a search compares the same few names many times over.
     """
     text = _APOSTROPHES.sub("", text)
+    if text.isascii():
+        # Nothing to decompose: skip the Unicode work, which dominates merging otherwise.
+        return _NON_WORD.sub(" ", text.casefold()).strip()
     # Decompose both before and after case folding: each step can produce what the other must undo.
     text = _strip_marks(_strip_marks(text).casefold()).translate(_UNDECOMPOSED)
     text = _APOSTROPHES.sub("", text)

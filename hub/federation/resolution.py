@@ -101,9 +101,14 @@ class MergedName:
     partners: tuple[str, ...]
 
 
-def _record_order(record: PersonRecord) -> tuple[str, str, str]:
-    # repr breaks ties between two different records a partner returned under the same id.
-    return record.partner, record.record_id, repr(record)
+def _sorted_records(records: Iterable[PersonRecord]) -> list[PersonRecord]:
+    """Records by (partner, record id), whatever order they came in."""
+    ordered = sorted(records, key=lambda r: (r.partner, r.record_id))
+    if any((a.partner, a.record_id) == (b.partner, b.record_id) for a, b in pairwise(ordered)):
+        # Two different records under one id (a partner's duplicate): repr breaks the tie. It is slow, so
+        # it is paid only then.
+        ordered.sort(key=lambda r: (r.partner, r.record_id, repr(r)))
+    return ordered
 
 
 _T = TypeVar("_T", bound=Hashable)
@@ -132,7 +137,7 @@ class MergedPerson:
             raise ValueError("a MergedPerson needs at least one record")
         if not 0.0 <= self.confidence <= 1.0:
             raise ValueError(f"confidence {self.confidence} is outside 0..1")
-        object.__setattr__(self, "records", tuple(sorted(self.records, key=_record_order)))
+        object.__setattr__(self, "records", tuple(_sorted_records(self.records)))
 
     @property
     def sources(self) -> tuple[tuple[str, str], ...]:
@@ -245,7 +250,7 @@ def merge(records: Iterable[PersonRecord]) -> list[MergedPerson]:
     Every input record appears in exactly one result. Results are ordered by best primary name (family,
     given), then date of birth, then first source, and do not depend on the order of `records`.
     """
-    ordered = sorted(records, key=_record_order)
+    ordered = _sorted_records(records)
     prepared = [_Prepared.of(record) for record in ordered]
     parent = list(range(len(ordered)))
     pncs = [{p.pnc_id} if p.pnc_id else set() for p in prepared]
