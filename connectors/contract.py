@@ -57,6 +57,8 @@ class PartnerConfig:
     #: If set, the partner is asked only for these capabilities (a sharing agreement may be narrower than
     #: what the system can do).
     capabilities: frozenset[Capability] | None = None
+    #: Whom a caller should contact about this partner's records (shown by the hit / no-hit query).
+    contact: str = ""
 
     @property
     def display_name(self) -> str:

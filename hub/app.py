@@ -6,12 +6,18 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from connectors.contract import PartnerConfig
+from hub.access.policy import SharingPolicy
+from hub.auth.middleware import BearerAuth
+from hub.auth.principal import ANONYMOUS
+from hub.auth.services import AuthServices
+from hub.db import create_engine
 from hub.federation.engine import Federation
 from hub.federation.partners import PartnerSet
 from hub.partners import load_partners
@@ -28,10 +34,16 @@ class HubGraphQL(GraphQL[HubContext, None]):
         super().__init__(create_schema(), graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.partners = partners
+        self.policy = SharingPolicy.from_mapping(settings.sharing_policy)
 
     async def get_context(self, request: Request, response: Response) -> HubContext:  # type: ignore[override]
         return HubContext(
-            request=request, response=response, settings=self.settings, federation=Federation(self.partners)
+            request=request,
+            response=response,
+            settings=self.settings,
+            federation=Federation(self.partners),
+            principal=request.scope.get("principal", ANONYMOUS),
+            policy=self.policy,
         )
 
 
@@ -47,18 +59,25 @@ def create_app(
             settings.partners_file, settings.partner_timeout, settings.partner_max_batch_size
         )
     partner_set = PartnerSet(partners)
+    engine = create_engine(settings.effective_database_url)
+    auth = AuthServices.from_settings(settings, engine)
     ready = False
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal ready
-        await partner_set.open()
-        ready = True
+        await auth.open()
         try:
-            yield
+            await partner_set.open()
+            ready = True
+            try:
+                yield
+            finally:
+                ready = False
+                await partner_set.aclose()
         finally:
-            ready = False
-            await partner_set.aclose()
+            await auth.aclose()
+            await engine.dispose()
 
     async def healthz(request: Request) -> Response:
         body = {"status": "ok" if ready else "starting", "partners": [c.name for c in partner_set]}
@@ -69,9 +88,12 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *auth.routes(),
         ],
+        middleware=[Middleware(BearerAuth, validator=auth.validator)],
         lifespan=lifespan,
     )
+    app.state.auth = auth
     app.state.settings = settings
     app.state.partners = partner_set
     return app

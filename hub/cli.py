@@ -36,11 +36,12 @@ def cli() -> None:
 def serve(partners_file: Path, host: str, port: int) -> None:
     """Serve the hub for the partners in a partners file."""
     from hub.app import create_app
+    from hub.auth.issuers import IssuerConfigError
     from hub.settings import HubSettings
 
     try:
         app = create_app(HubSettings(partners_file=partners_file))
-    except ConnectorConfigError as exc:
+    except (ConnectorConfigError, IssuerConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
 
@@ -121,6 +122,8 @@ async def _serve_demo(
 ) -> None:
     from hub import demo as d
     from hub.app import create_app
+    from hub.auth.clients import seed_demo_clients
+    from hub.auth.scopes import DEMO_CLIENTS
     from hub.settings import HubSettings
 
     app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir))
@@ -133,11 +136,21 @@ async def _serve_demo(
         await asyncio.sleep(0.05)
     bound = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://{host}:{bound}"
+    auth = app.state.auth
+    await seed_demo_clients(auth.clients)
+    tokens = {c.client_id: await auth.token_for(c.client_id) for c in DEMO_CLIENTS}
+    listing = "\n".join(
+        f"  {c.client_id:17} {c.description}\n    {tokens[c.client_id]}" for c in DEMO_CLIENTS
+    )
+    headers = d.graphiql_headers(tokens["investigator"])
     click.echo(
         f"\nThe hub is ready: GraphiQL at {url}/graphql  (health: {url}/healthz)\n"
         f"Partners: northshire (sql) {data_dir / 'northshire.db'}, "
-        f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n"
-        f"Try this query in GraphiQL:\n\n{d.EXAMPLE_QUERY}\n\nCtrl-C stops everything.",
+        f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n\n"
+        f"Access tokens for the demo clients (valid {app.state.settings.token_ttl_seconds // 60} minutes; "
+        f"`hub token --client NAME --data-dir {data_dir}` prints a fresh one):\n{listing}\n\n"
+        f"In GraphiQL, paste into the Headers tab:\n{headers}\n\n"
+        f"and try this query:\n\n{d.EXAMPLE_QUERY}\n\nCtrl-C stops everything.",
         err=False,
     )
     sys.stdout.flush()
@@ -181,6 +194,15 @@ def demo_generate(people: int, seed: int, data_dir: Path) -> None:
     from hub.demo import ensure_data
 
     asyncio.run(ensure_data(data_dir, people, seed, True, lambda m: click.echo(m, err=True)))
+
+
+from hub.auth.cli import register as _register_auth_commands  # noqa: E402
+
+_register_auth_commands(cli)  # hub clients add|list|revoke, hub token, hub keys rotate|list
+
+from hub.access.cli import explain_command  # noqa: E402
+
+cli.add_command(explain_command)
 
 
 def main() -> None:

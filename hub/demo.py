@@ -26,6 +26,7 @@ __all__ = [
     "EXAMPLE_QUERY",
     "DemoPartners",
     "ensure_data",
+    "graphiql_headers",
     "partners_toml",
 ]
 
@@ -52,6 +53,18 @@ query Kilbride {
     partners { name outcome latencyMs error }
   }
 }"""
+
+
+def graphiql_headers(token: str, purpose: str = "investigation") -> str:
+    """The JSON to paste into GraphiQL's Headers tab: the token and the stated purpose."""
+    return json.dumps(
+        {
+            "Authorization": f"Bearer {token}",
+            "Hub-Purpose": purpose,
+            "Hub-Justification": "Demo: Operation Kestrel, checking a suspect's history",
+        },
+        indent=2,
+    )
 
 
 def database_url(data_dir: Path, force: str) -> str:
@@ -94,6 +107,7 @@ def partners_toml(urls: dict[str, str], partner_urls: dict[str, str], timeout: f
 name = "northshire"
 kind = "sql"
 title = "{FORCES["northshire"].title}"
+contact = "Northshire Police Public Protection Unit, 01632 960111"
 timeout = {timeout}
 [partners.connection]
 url = "{urls["northshire"]}"
@@ -102,6 +116,7 @@ url = "{urls["northshire"]}"
 name = "southmoor"
 kind = "rest"
 title = "{FORCES["southmoor"].title}"
+contact = "Southmoor Constabulary MASH Police Desk, 01632 960222"
 timeout = {timeout}
 [partners.connection]
 base_url = "{partner_urls["southmoor"]}"
@@ -112,6 +127,7 @@ client_secret = "{DEMO_CLIENT_SECRET}"
 name = "eastvale"
 kind = "graphql"
 title = "{FORCES["eastvale"].title}"
+contact = "Eastvale Police Intelligence Bureau, 01632 960333"
 timeout = {timeout}
 [partners.connection]
 url = "{partner_urls["eastvale"]}/graphql"

@@ -4,6 +4,7 @@
     name = "southmoor"                  # lower-case id, used in errors, statuses and person ids
     kind = "rest"                       # a connector kind: sql, rest, graphql, or a plug-in's
     title = "Southmoor Constabulary"    # shown to people
+    contact = "Southmoor PSU, 01632 960100"   # whom to call about its records (hit / no-hit answers)
     timeout = 2.5                       # seconds per call (default: HUB_PARTNER_TIMEOUT)
     max_batch_size = 100                # most ids per batched call (default: HUB_PARTNER_MAX_BATCH_SIZE)
     capabilities = ["search", "people", "custody"]   # optional: ask it for no more than this
@@ -31,7 +32,17 @@ __all__ = ["PartnersFileError", "load_partners", "parse_partners"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_KEYS = {"name", "kind", "title", "timeout", "max_batch_size", "capabilities", "connection", "mapping"}
+_KEYS = {
+    "name",
+    "kind",
+    "title",
+    "contact",
+    "timeout",
+    "max_batch_size",
+    "capabilities",
+    "connection",
+    "mapping",
+}
 
 
 class PartnersFileError(ConnectorConfigError):
@@ -96,6 +107,7 @@ def _parse_one(
         name=str(name),
         kind=str(kind),
         title=str(raw.get("title", "")),
+        contact=str(raw.get("contact", "")),
         timeout=float(timeout),
         max_batch_size=batch,
         connection=_expand(raw.get("connection", {}), f"{label}: connection", problems),

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.access.purpose import DEFAULT_PURPOSES
+
 __all__ = ["HubSettings"]
 
 
@@ -40,3 +42,83 @@ class HubSettings(BaseSettings):
         ge=1,
         description="Most ids in one batched partner call, unless the partner sets its own.",
     )
+
+    # -- Access control (docs/authentication.md) ------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the hub's own database (OAuth clients, signing keys, audit trail). "
+            "Default: SQLite at {data_dir}/hub.db. sqlite:// and postgresql:// get their async drivers."
+        ),
+    )
+    token_issuer: str = Field(
+        default="urn:police-hub", min_length=1, description="The `iss` of the access tokens the hub issues."
+    )
+    token_audience: str = Field(
+        default="urn:police-hub:graphql",
+        min_length=1,
+        description="The `aud` every access token must carry (the hub's own and trusted issuers').",
+    )
+    token_ttl_seconds: int = Field(
+        default=900, ge=60, le=86400, description="Lifetime of an access token the hub issues."
+    )
+    token_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed when checking `exp`, `nbf` and `iat`."
+    )
+    client_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a replica trusts its memory that a client is not revoked (0: ask every time).",
+    )
+    signing_key_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a replica keeps the signing keys in memory before reading them again.",
+    )
+    signing_key_refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Least time between two reloads of the signing keys caused by an unknown `kid`.",
+    )
+    trusted_issuers_file: Path | None = Field(
+        default=None,
+        description="TOML file of external issuers (forces' identity providers) whose tokens are accepted.",
+    )
+    jwks_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for an external issuer's JWKS."
+    )
+    jwks_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long an external issuer's JWKS is kept before it is fetched anew.",
+    )
+    jwks_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Least time between two fetches of an external issuer's JWKS caused by an unknown `kid`.",
+    )
+
+    purposes: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PURPOSES),
+        description="Purpose codes a caller may state in Hub-Purpose, with what each means (JSON object).",
+    )
+    sharing_policy: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per organisation type, the most scopes it may ever use, overriding the built-in policy "
+        '(JSON object, e.g. {"child-protection-agency": ["person:match", "safeguarding:read"]}).',
+    )
+    reject_unauthorized_operations: bool = Field(
+        default=False,
+        description="Refuse a whole operation that selects any field the caller may not see, instead of "
+        "answering that field with null and an UNAUTHORIZED_FIELD_OR_TYPE error.",
+    )
+    introspection_requires_scope: bool = Field(
+        default=True, description="Allow introspection only to tokens holding schema:introspect."
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The hub's database URL: `database_url`, else a SQLite file in `data_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+import tomllib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +16,9 @@ from connectors.contract import PartnerConfig
 from connectors.demo import graphql_partner, rest_partner
 from connectors.demo.serve import ServerThread
 from hub.app import create_app
-from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from hub.auth.clients import seed_demo_clients
+from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, partners_toml
+from hub.partners import parse_partners
 from hub.settings import HubSettings
 
 
@@ -52,38 +58,55 @@ def start_graphql(url: str) -> Partner:
 def partner_configs(
     demo_urls: dict[str, str], southmoor_url: str, eastvale_url: str, timeout: float = 5.0
 ) -> list[PartnerConfig]:
-    return [
-        PartnerConfig(
-            "northshire", "sql", "Northshire Police", timeout, connection={"url": demo_urls["northshire"]}
-        ),
-        PartnerConfig(
-            "southmoor",
-            "rest",
-            "Southmoor Constabulary",
-            timeout,
-            connection={
-                "base_url": southmoor_url,
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": DEMO_CLIENT_SECRET,
-            },
-        ),
-        PartnerConfig(
-            "eastvale", "graphql", "Eastvale Police", timeout, connection={"url": eastvale_url + "/graphql"}
-        ),
-    ]
+    """The demo's own partners file, pointed at these partner servers."""
+    endpoints = {"southmoor": southmoor_url, "eastvale": eastvale_url}
+    return parse_partners(tomllib.loads(partners_toml(demo_urls, endpoints, timeout)))
 
 
 class HubClient:
-    """The hub app in process (its lifespan run), spoken to over ASGI as an HTTP client would."""
+    """The hub app in process (its lifespan run), spoken to over ASGI as an HTTP client would.
+
+    Requests carry a real signed token for a demo client (the investigator unless told otherwise) and the
+    purpose headers; `client=None` sends no token, `purpose=None` no purpose.
+    """
 
     def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
         self.app, self.client = app, client
+        self._tokens: dict[str, str] = {}
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, **kw)
+    async def token(self, client_id: str) -> str:
+        if client_id not in self._tokens:
+            self._tokens[client_id] = await self.app.state.auth.token_for(client_id)
+        return self._tokens[client_id]
 
-    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.post(query, variables)
+    async def headers(
+        self, client: str | None, purpose: str | None, justification: str | None
+    ) -> dict[str, str]:
+        headers = {}
+        if client is not None:
+            headers["Authorization"] = f"Bearer {await self.token(client)}"
+        if purpose is not None:
+            headers["Hub-Purpose"] = purpose
+        if justification is not None:
+            headers["Hub-Justification"] = justification
+        return headers
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        client: str | None = "investigator",
+        purpose: str | None = "investigation",
+        justification: str | None = "Test suite: Operation Kestrel, ref 24/1234",
+    ) -> httpx.Response:
+        headers = await self.headers(client, purpose, justification)
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        response = await self.post(query, variables, **kw)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -91,12 +114,31 @@ class HubClient:
     def connector(self, name: str) -> Any:
         return self.app.state.partners.get(name)
 
+    async def add_client(
+        self,
+        org_type: str,
+        scopes: list[str],
+        purposes: list[str] | None = None,
+        organisation: str = "Test Org",
+    ) -> str:
+        """A new client of the hub with exactly these scopes (as an administrator would add it)."""
+        client_id = f"test-{uuid.uuid4().hex[:10]}"
+        await self.app.state.auth.clients.add(
+            client_id, organisation, org_type, scopes, purposes=purposes, description="test client"
+        )
+        return client_id
+
 
 async def open_hub(
-    configs: list[PartnerConfig], settings: HubSettings | None = None
+    configs: list[PartnerConfig], settings: HubSettings | None = None, data_dir: Path | None = None
 ) -> AsyncIterator[HubClient]:
-    app = create_app(settings or HubSettings(), partners=configs)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-            yield HubClient(app, client)
+    """The hub in process, its own database a fresh SQLite file (in `data_dir`, else a temporary folder)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = settings or HubSettings()
+        settings = settings.model_copy(update={"data_dir": data_dir or Path(scratch), "database_url": None})
+        app = create_app(settings, partners=configs)
+        async with app.router.lifespan_context(app):
+            await seed_demo_clients(app.state.auth.clients)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+                yield HubClient(app, client)

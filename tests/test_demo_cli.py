@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.demo import EXAMPLE_QUERY
+from hub.demo import EXAMPLE_QUERY, graphiql_headers
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,8 @@ def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_clea
     repo_root: Path, tmp_path: Path
 ) -> None:
     # The README's command, exactly: make demo (its virtualenv exists, since make test made it).
-    args = f"--port 0 --people 150 --data-dir {tmp_path / 'hub-data'}"
+    data_dir = tmp_path / "hub-data"
+    args = f"--port 0 --people 150 --data-dir {data_dir}"
     process = subprocess.Popen(
         ["make", "--no-print-directory", "demo", f"ARGS={args}"],
         cwd=repo_root,
@@ -55,7 +57,17 @@ def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_clea
         assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
         page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "graphiql" in page.text.lower()
-        body = httpx.post(f"{url}/graphql", json={"query": EXAMPLE_QUERY}, timeout=30).json()
+        anonymous = httpx.post(f"{url}/graphql", json={"query": EXAMPLE_QUERY}, timeout=30)
+        assert anonymous.status_code == 401
+        # `hub token` in the same data directory issues a token the running demo accepts.
+        token = subprocess.run(
+            [sys.executable, "-m", "hub", "token", "--client", "investigator", "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        headers = json.loads(graphiql_headers(token))
+        body = httpx.post(f"{url}/graphql", json={"query": EXAMPLE_QUERY}, headers=headers, timeout=30).json()
         assert "errors" not in body
         [person] = body["data"]["searchPersons"]["people"]
         assert len(person["sources"]) == 3

@@ -90,6 +90,12 @@ class Federation:
         found = await asyncio.gather(*(self._search_one(c, criteria, limit) for c in self.searchers()))
         return merge(r for records in found for r in records)[:limit]
 
+    async def match(self, criteria: SearchCriteria) -> dict[str, bool]:
+        """Per searchable partner that answered: whether it holds any record matching the criteria."""
+        found = await asyncio.gather(*(self._search_one(c, criteria, 1) for c in self.searchers()))
+        answered = {s.name for s in self.ledger.statuses() if s.error is None}
+        return {c.name: bool(r) for c, r in zip(self.searchers(), found, strict=True) if c.name in answered}
+
     def search_statuses(self) -> list[PartnerStatus]:
         """How each searchable partner answered, in configuration order."""
         statuses = []

@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 
 from hub.schema.context import HubContext
 from hub.schema.extensions import HubErrors
+from hub.schema.guard import AccessGuard
 from hub.schema.query import Query
 
 __all__ = ["HubContext", "HubSchema", "create_schema", "sdl"]
@@ -25,7 +26,7 @@ class HubSchema(strawberry.Schema):
 
 def create_schema(**options: Any) -> HubSchema:
     """The schema with the hub's extensions, each instantiated afresh per operation."""
-    return HubSchema(query=Query, extensions=[HubErrors], **options)
+    return HubSchema(query=Query, extensions=[HubErrors, AccessGuard], **options)
 
 
 def sdl() -> str:

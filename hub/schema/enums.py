@@ -58,14 +58,10 @@ strawberry.enum(
 )
 Handling = canonical.Handling
 
-strawberry.enum(
-    canonical.CustodyOutcome, description="How a detention ended, or IN_CUSTODY."
-)
+strawberry.enum(canonical.CustodyOutcome, description="How a detention ended, or IN_CUSTODY.")
 CustodyOutcome = canonical.CustodyOutcome
 
-strawberry.enum(
-    canonical.SafeguardingKind, description="The kind of safeguarding concern."
-)
+strawberry.enum(canonical.SafeguardingKind, description="The kind of safeguarding concern.")
 SafeguardingKind = canonical.SafeguardingKind
 
 

@@ -10,6 +10,7 @@ from datetime import date
 import strawberry
 
 from connectors.contract import Capability
+from hub.access.scopes_directive import requires_scopes, type_scopes
 from hub.federation.ids import encode_person_id
 from hub.federation.resolution import MergedPerson
 from hub.schema.context import Info
@@ -50,7 +51,10 @@ class SourceRecord:
     record_id: str = strawberry.field(description="The record's identifier in the partner's system.")
 
 
-@strawberry.type(description="A person, merged from every partner record that is the same person.")
+@strawberry.type(
+    description="A person, merged from every partner record that is the same person.",
+    directives=type_scopes(["person:read"]),
+)
 class Person:
     merged: strawberry.Private[MergedPerson]
 
@@ -116,22 +120,41 @@ class Person:
     def match_confidence(self) -> float:
         return self.merged.confidence
 
-    @strawberry.field(description="Warning markers raised by any partner.")
+    @strawberry.field(
+        description="Warning markers raised by any partner: officer-safety ones with markers:read, "
+        "health ones (special-category data) with markers:health.",
+        extensions=[requires_scopes(["markers:read"], ["markers:health"])],
+    )
     async def warning_markers(self, info: Info) -> list[WarningMarker] | None:
-        records = await info.context.federation.records(self.merged, Capability.MARKERS)
-        return [WarningMarker.of(r) for r in records]
+        context = info.context
+        records = await context.federation.records(self.merged, Capability.MARKERS)
+        return [
+            WarningMarker.of(r) for r in context.policy.visible_markers(records, context.effective_scopes)
+        ]
 
-    @strawberry.field(description="Intelligence reports on the person, from every partner.")
+    @strawberry.field(
+        description="Intelligence reports on the person, from every partner. Reports with handling code C go "
+        "only to police organisations holding intel:content.",
+        extensions=[requires_scopes(["intel:read"])],
+    )
     async def intelligence(self, info: Info) -> list[IntelligenceReport] | None:
-        records = await info.context.federation.records(self.merged, Capability.INTELLIGENCE)
-        return [IntelligenceReport.of(r) for r in records]
+        context = info.context
+        records = await context.federation.records(self.merged, Capability.INTELLIGENCE)
+        visible = context.policy.visible_intelligence(records, context.principal, context.effective_scopes)
+        return [IntelligenceReport.of(r) for r in visible]
 
-    @strawberry.field(description="Custody records (detentions), from every partner.")
+    @strawberry.field(
+        description="Custody records (detentions), from every partner.",
+        extensions=[requires_scopes(["custody:read"])],
+    )
     async def custody(self, info: Info) -> list[CustodyRecord] | None:
         records = await info.context.federation.records(self.merged, Capability.CUSTODY)
         return [CustodyRecord.of(r) for r in records]
 
-    @strawberry.field(description="Safeguarding concerns, from every partner.")
+    @strawberry.field(
+        description="Safeguarding concerns, from every partner.",
+        extensions=[requires_scopes(["safeguarding:read"])],
+    )
     async def safeguarding(self, info: Info) -> list[SafeguardingConcern] | None:
         records = await info.context.federation.records(self.merged, Capability.SAFEGUARDING)
         return [SafeguardingConcern.of(r) for r in records]

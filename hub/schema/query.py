@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from hub.access.scopes_directive import requires_scopes
 from hub.errors import BadUserInput, PersonNotFound
 from hub.federation.ids import InvalidPersonId, decode_person_id
 from hub.schema.context import Info
+from hub.schema.match import MatchResult, PartnerMatch
 from hub.schema.person import Person
 from hub.schema.search import PartnerStatus, PersonCriteria, PersonSearchResult
 
@@ -15,7 +17,10 @@ __all__ = ["Query"]
 
 @strawberry.type(description="Look-ups across every partner force's records.")
 class Query:
-    @strawberry.field(description="One person by hub id, as returned by a search.")
+    @strawberry.field(
+        description="One person by hub id, as returned by a search.",
+        extensions=[requires_scopes(["person:read"])],
+    )
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
         try:
             sources = decode_person_id(id)
@@ -29,7 +34,10 @@ class Query:
             raise PersonNotFound("No partner holds records for that person id.", id=str(id)[:64])
         return Person(merged=merged)
 
-    @strawberry.field(description="Search every partner at once; records of the same person are merged.")
+    @strawberry.field(
+        description="Search every partner at once; records of the same person are merged.",
+        extensions=[requires_scopes(["person:read"])],
+    )
     async def search_persons(
         self, info: Info, criteria: PersonCriteria, first: int | None = 20
     ) -> PersonSearchResult:
@@ -43,5 +51,28 @@ class Query:
         people = await federation.search(criteria.to_search(), limit)
         return PersonSearchResult(
             people=[Person(merged=p) for p in people],
+            partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
+        )
+
+    @strawberry.field(
+        description="Hit or no hit per partner, and whom to contact: never the records themselves.",
+        extensions=[requires_scopes(["person:match"])],
+    )
+    async def person_match(self, info: Info, criteria: PersonCriteria) -> MatchResult:
+        federation = info.context.federation
+        hits = await federation.match(criteria.to_search())
+        configs = federation.partners.configs
+        matches = [
+            PartnerMatch(
+                partner=c.name,
+                title=c.title,
+                hit=hits.get(c.name),
+                contact_point=(configs[c.name].contact or None) if hits.get(c.name) else None,
+            )
+            for c in federation.searchers()
+        ]
+        return MatchResult(
+            hit=any(hits.values()),
+            matches=matches,
             partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
         )

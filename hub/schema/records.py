@@ -7,6 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from connectors import canonical
+from hub.access.scopes_directive import requires_scopes, type_scopes
 from hub.schema.enums import (
     Assessment,
     CustodyOutcome,
@@ -38,7 +39,10 @@ class Address:
         return cls(lines=list(a.lines), town=a.town, postcode=a.postcode)
 
 
-@strawberry.type(description="A PNC-style warning marker (warning signal) raised by a partner.")
+@strawberry.type(
+    description="A PNC-style warning marker (warning signal) raised by a partner.",
+    directives=type_scopes(["markers:read"], ["markers:health"]),
+)
 class WarningMarker:
     code: MarkerCode = strawberry.field(description="The two-letter warning signal code.")
     category: MarkerCategory = strawberry.field(description="Officer safety, or health (special-category).")
@@ -58,7 +62,9 @@ class WarningMarker:
         )
 
 
-@strawberry.type(description="An intelligence report graded on the 3x5x2 model.")
+@strawberry.type(
+    description="An intelligence report graded on the 3x5x2 model.", directives=type_scopes(["intel:read"])
+)
 class IntelligenceReport:
     id: strawberry.ID = strawberry.field(description="The report's reference at the originating partner.")
     partner: str = strawberry.field(description="The originating partner.")
@@ -70,7 +76,9 @@ class IntelligenceReport:
     handling_conditions: str | None = strawberry.field(description="Conditions that travel with a C report.")
     grading: str = strawberry.field(description='The grading in the usual short form, e.g. "1A P".')
     summary: str = strawberry.field(description="A sanitised summary.")
-    content: str | None = strawberry.field(description="The full text of the report.")
+    content: str | None = strawberry.field(
+        description="The full text of the report.", extensions=[requires_scopes(["intel:content"])]
+    )
     classification: str | None = strawberry.field(description="Government Security Classification marking.")
     recorded_at: datetime | None = strawberry.field(description="When the report was recorded.")
 
@@ -97,7 +105,10 @@ class Offence:
     description: str = strawberry.field(description="The offence in words.")
 
 
-@strawberry.type(description="A PACE custody record: one detention at a custody suite.")
+@strawberry.type(
+    description="A PACE custody record: one detention at a custody suite.",
+    directives=type_scopes(["custody:read"]),
+)
 class CustodyRecord:
     id: strawberry.ID = strawberry.field(description="The record's reference at the partner.")
     partner: str = strawberry.field(description="The partner holding the record.")
@@ -130,7 +141,10 @@ class CustodyRecord:
         )
 
 
-@strawberry.type(description="A safeguarding concern: a fact a child-protection team may need.")
+@strawberry.type(
+    description="A safeguarding concern: a fact a child-protection team may need.",
+    directives=type_scopes(["safeguarding:read"]),
+)
 class SafeguardingConcern:
     id: strawberry.ID = strawberry.field(description="The concern's reference at the partner.")
     partner: str = strawberry.field(description="The partner holding the record.")

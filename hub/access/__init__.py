@@ -1,0 +1,1 @@
+"""Who may see what: scope requirements in the schema, the sharing policy, purposes, and explanations."""

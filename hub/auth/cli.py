@@ -1,0 +1,251 @@
+"""`hub clients`, `hub token` and `hub keys`: manage OAuth clients and signing keys, and print tokens.
+
+They act on the hub's database: `--data-dir` (env HUB_DATA_DIR) picks the SQLite file a `hub demo` in that
+directory uses, and HUB_DATABASE_URL, when set, the shared database of production replicas. The other
+HUB_* settings (HUB_TOKEN_ISSUER, ...) apply as they do to the hub, so a printed token is one it accepts.
+
+Registered on the `hub` group by `register(cli)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.auth.clients import ClientError, ClientRecord, seed_demo_clients
+from hub.auth.issuers import IssuerConfigError
+from hub.auth.principal import OrganisationType
+from hub.auth.scopes import DEMO_CLIENTS, SCOPES
+from hub.auth.services import AuthServices
+from hub.auth.tokens import ScopeNotAllowed
+from hub.db import create_engine, normalise_url
+from hub.settings import HubSettings
+
+__all__ = ["clients", "keys", "register", "token"]
+
+T = TypeVar("T")
+
+_data_dir = click.option(
+    "--data-dir",
+    default=Path(".hub"),
+    show_default=True,
+    envvar="HUB_DATA_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The hub's data directory (its SQLite database). Env: HUB_DATA_DIR. HUB_DATABASE_URL overrides.",
+)
+
+
+def _run(data_dir: Path, action: Callable[[AuthServices], Awaitable[T]]) -> T:
+    """Open access control on the hub's database, run `action`, close; errors become clean CLI errors."""
+    try:
+        settings = HubSettings(data_dir=data_dir)
+    except ValidationError as exc:
+        raise click.ClickException(f"Invalid settings:\n{exc}") from None
+
+    url = settings.effective_database_url
+    try:
+        where = normalise_url(url).render_as_string(hide_password=True)
+    except ValueError as exc:
+        raise click.ClickException(f"HUB_DATABASE_URL: {exc}") from None
+
+    async def main() -> T:
+        engine = create_engine(url)
+        try:
+            services = AuthServices.from_settings(settings, engine)
+            try:
+                await services.open()
+                return await action(services)
+            finally:
+                await services.aclose()
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (ClientError, ScopeNotAllowed, IssuerConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise click.ClickException(f"The hub's database {where} cannot be used: {exc}") from None
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if moment is not None else "-"
+
+
+@click.group()
+def clients() -> None:
+    """The OAuth clients that may ask the hub for tokens."""
+
+
+@clients.command("add")
+@click.argument("client_id")
+@click.option("--org", "organisation", required=True, help="The organisation the client acts for.")
+@click.option(
+    "--org-type",
+    "organisation_type",
+    required=True,
+    type=click.Choice([t.value for t in OrganisationType]),
+    help="The kind of organisation: the sharing policy is set per kind.",
+)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(list(SCOPES)),
+    help="A scope its tokens may carry (repeat for more).",
+)
+@click.option("--purpose", "purposes", multiple=True, help="A purpose it may state (repeat; none: any).")
+@click.option("--description", default="", help="Free text for the operators.")
+@_data_dir
+def clients_add(
+    client_id: str,
+    organisation: str,
+    organisation_type: str,
+    scopes: tuple[str, ...],
+    purposes: tuple[str, ...],
+    description: str,
+    data_dir: Path,
+) -> None:
+    """Add a client and print its secret (shown this once only) on stdout."""
+
+    async def add(services: AuthServices) -> str:
+        return await services.clients.add(
+            client_id, organisation, organisation_type, scopes, purposes or None, description
+        )
+
+    secret = _run(data_dir, add)
+    click.echo(
+        f"Added client {client_id!r}. Its secret follows, shown this once only: store it now.", err=True
+    )
+    click.echo(secret)
+
+
+@clients.command("list")
+@_data_dir
+def clients_list(data_dir: Path) -> None:
+    """List the clients."""
+
+    async def fetch(services: AuthServices) -> list[ClientRecord]:
+        return await services.clients.list()
+
+    records = _run(data_dir, fetch)
+    if not records:
+        click.echo(
+            "No clients. `hub clients add` makes one; `hub token --client investigator` seeds the demo's."
+        )
+        return
+    rows = [("CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "REVOKED")]
+    for r in records:
+        purposes = ",".join(sorted(r.purposes)) if r.purposes is not None else "any"
+        rows.append(
+            (
+                r.client_id,
+                r.organisation,
+                r.organisation_type.value,
+                ",".join(sorted(r.scopes)),
+                purposes,
+                _when(r.revoked_at),
+            )
+        )
+    click.echo(_table(rows))
+
+
+@clients.command("revoke")
+@click.argument("client_id")
+@_data_dir
+def clients_revoke(client_id: str, data_dir: Path) -> None:
+    """Revoke a client: no new tokens, and its tokens are refused within HUB_CLIENT_CACHE_SECONDS."""
+
+    async def revoke(services: AuthServices) -> None:
+        await services.clients.revoke(client_id)
+
+    _run(data_dir, revoke)
+    click.echo(f"Revoked client {client_id!r}.", err=True)
+
+
+@click.command()
+@click.option(
+    "--client", "client_id", required=True, help="The client (a demo client name seeds the demo's)."
+)
+@click.option("--scope", "scopes", multiple=True, help="Ask for only these of its scopes (repeat).")
+@_data_dir
+def token(client_id: str, scopes: tuple[str, ...], data_dir: Path) -> None:
+    """Print an access token for a client, and nothing else: `TOKEN=$(hub token --client investigator)`.
+
+    No secret is needed: whoever can reach the hub's database can manage its clients anyway.
+    """
+
+    async def issue(services: AuthServices) -> str:
+        client = await services.clients.get(client_id)
+        if client is None and client_id in {d.client_id for d in DEMO_CLIENTS}:
+            await seed_demo_clients(services.clients)
+        return await services.token_for(client_id, scopes or None)
+
+    click.echo(_run(data_dir, issue))
+
+
+@click.group()
+def keys() -> None:
+    """The keys that sign the hub's access tokens."""
+
+
+@keys.command("rotate")
+@_data_dir
+def keys_rotate(data_dir: Path) -> None:
+    """Make a new signing key; the old one keeps validating until the tokens it signed expire."""
+
+    async def rotate(services: AuthServices) -> str:
+        return (await services.keys.rotate()).kid
+
+    kid = _run(data_dir, rotate)
+    click.echo(
+        f"New signing key {kid}. Running hubs sign with it within HUB_SIGNING_KEY_CACHE_SECONDS.", err=True
+    )
+    click.echo(kid)
+
+
+@keys.command("list")
+@_data_dir
+def keys_list(data_dir: Path) -> None:
+    """List the signing keys and what each is used for now."""
+
+    async def fetch(services: AuthServices) -> list[tuple[str, ...]]:
+        now = datetime.now(UTC)
+        rows: list[tuple[str, ...]] = []
+        signing = (await services.keys.signing_key()).kid
+        for key in await services.keys.list():
+            until = services.keys.published_until(key)
+            if key.kid == signing:
+                state = "signing"
+            elif until is None:
+                state = "validating"
+            elif until > now:
+                state = f"validating until {_when(until)}"
+            else:
+                state = "expired"
+            rows.append((key.kid, key.algorithm, _when(key.created_at), _when(key.retired_at), state))
+        return rows
+
+    rows = _run(data_dir, fetch)
+    click.echo(_table([("KID", "ALG", "CREATED", "RETIRED", "STATE"), *rows]))
+
+
+def register(cli: click.Group) -> None:
+    """Add `clients`, `token` and `keys` to the `hub` command group."""
+    for command in (clients, token, keys):
+        cli.add_command(command)

@@ -1,0 +1,42 @@
+"""The principal a request acts as: the client, its organisation, its scopes and its purposes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = ["ANONYMOUS", "OrganisationType", "Principal"]
+
+
+class OrganisationType(enum.StrEnum):
+    """The kinds of organisation a client belongs to; the sharing policy is set per kind."""
+
+    POLICE_FORCE = "police-force"
+    CHILD_PROTECTION_AGENCY = "child-protection-agency"
+    AUDITOR = "auditor"
+    DEVELOPER = "developer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, from a validated access token (or nobody, for public fields only)."""
+
+    client_id: str | None = None
+    subject: str | None = None
+    organisation: str | None = None
+    organisation_type: OrganisationType | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    #: Purpose codes the client may state; None means any configured purpose.
+    purposes: frozenset[str] | None = None
+    issuer: str | None = None
+    token_id: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.client_id is not None
+
+    def has_all(self, scopes: frozenset[str] | set[str] | list[str]) -> bool:
+        return set(scopes) <= self.scopes
+
+
+ANONYMOUS = Principal()

@@ -1,0 +1,133 @@
+"""Access control, assembled: the stores, the token issuer and validator, the routes and the middleware.
+
+The hub app builds one `AuthServices` from its settings and its database engine, opens it in the lifespan
+(tables, a first signing key), mounts `routes()` and wraps the app in `middleware(app)`. The CLI uses the
+same object to manage clients and keys and to print tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+import hub.auth.tables  # noqa: F401  # registers the auth tables on hub.db.metadata before create_schema
+from hub.auth.clients import ClientStore, UnknownClient
+from hub.auth.endpoints import auth_routes
+from hub.auth.issuers import TrustedIssuers
+from hub.auth.keys import KeyStore
+from hub.auth.middleware import BearerAuth
+from hub.auth.tokens import TokenIssuer, TokenValidator
+from hub.db import create_schema
+from hub.settings import HubSettings
+
+__all__ = ["AuthServices", "ClientNotActive"]
+
+
+class ClientNotActive(UnknownClient):
+    """A token was asked for a client that does not exist or is revoked."""
+
+
+class AuthServices:
+    """Everything access control needs, sharing one database.
+
+    Args:
+        engine: The hub's database (the caller owns it and disposes of it).
+        clients: The OAuth clients.
+        keys: The signing keys.
+        issuer: Issues the hub's tokens.
+        validator: Validates the hub's and trusted issuers' tokens.
+        trusted: The external issuers.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clients: ClientStore,
+        keys: KeyStore,
+        issuer: TokenIssuer,
+        validator: TokenValidator,
+        trusted: TrustedIssuers,
+    ) -> None:
+        self.engine = engine
+        self.clients = clients
+        self.keys = keys
+        self.issuer = issuer
+        self.validator = validator
+        self.trusted = trusted
+
+    @classmethod
+    def from_settings(cls, settings: HubSettings, engine: AsyncEngine) -> AuthServices:
+        """Build from the hub's settings. Reads the trusted issuers file now, so a mistake in it stops the
+        hub at start.
+
+        Raises:
+            hub.auth.issuers.IssuerConfigError: the trusted issuers file is wrong (every problem listed).
+        """
+        clients = ClientStore(engine, cache_seconds=settings.client_cache_seconds)
+        keys = KeyStore(
+            engine,
+            token_ttl=settings.token_ttl_seconds,
+            leeway=settings.token_leeway_seconds,
+            cache_seconds=settings.signing_key_cache_seconds,
+            refresh_seconds=settings.signing_key_refresh_seconds,
+        )
+        trusted = TrustedIssuers.load(
+            settings.trusted_issuers_file,
+            default_audience=settings.token_audience,
+            hub_issuer=settings.token_issuer,
+            timeout=settings.jwks_timeout_seconds,
+            cache_seconds=settings.jwks_cache_seconds,
+            refresh_seconds=settings.jwks_refresh_seconds,
+        )
+        issuer = TokenIssuer(keys, settings.token_issuer, settings.token_audience, settings.token_ttl_seconds)
+        validator = TokenValidator(
+            keys,
+            clients,
+            settings.token_issuer,
+            settings.token_audience,
+            leeway=settings.token_leeway_seconds,
+            trusted=trusted,
+        )
+        return cls(engine, clients, keys, issuer, validator, trusted)
+
+    async def open(self) -> None:
+        """Create the tables that are missing and the first signing key if there is none, and read the
+        trusted issuers' keys (an unreachable issuer is logged, not fatal: its keys are fetched again later).
+        """
+        await create_schema(self.engine)
+        await self.keys.ensure_key()
+        await self.trusted.prefetch()
+
+    async def aclose(self) -> None:
+        """Release what `open` and use took (the HTTP client for external JWKS); not the engine."""
+        await self.trusted.aclose()
+
+    def routes(self) -> list[Route]:
+        """The token endpoint, the JWKS and the server metadata (`hub.auth.endpoints`)."""
+        return auth_routes(self.clients, self.issuer, self.keys)
+
+    def middleware(self, app: ASGIApp, protected_prefixes: Sequence[str] = ("/graphql",)) -> BearerAuth:
+        """`app` behind bearer-token authentication on `protected_prefixes`."""
+        return BearerAuth(app, self.validator, protected_prefixes)
+
+    async def token_for(self, client_id: str, scopes: Iterable[str] | None = None) -> str:
+        """A token for an existing, active client, without its secret (for `hub token` and the demo
+        banner: whoever can reach the database can make clients anyway).
+
+        Args:
+            client_id: The client.
+            scopes: Some of its scopes; None: all of them.
+
+        Raises:
+            ClientNotActive: no such client, or it is revoked.
+            hub.auth.tokens.ScopeNotAllowed: a scope asked for is not the client's.
+        """
+        client = await self.clients.get(client_id)
+        if client is None:
+            raise ClientNotActive(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        if not client.active:
+            raise ClientNotActive(f"Client {client_id!r} is revoked; it gets no tokens.")
+        return (await self.issuer.issue(client, scopes)).access_token

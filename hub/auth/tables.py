@@ -1,0 +1,44 @@
+"""The tables of the hub's authorization server: OAuth clients and the keys that sign access tokens.
+
+Both live in the hub's own database (`hub.db.metadata`), so every replica sharing it knows the same clients
+and signs and validates with the same keys.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, String, Table, Text
+
+from hub.db import metadata
+
+__all__ = ["oauth_client", "signing_key"]
+
+oauth_client = Table(
+    "oauth_client",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    # scrypt$N$r$p$salt$hash: never the secret itself (hub.auth.clients).
+    Column("secret_hash", String(255), nullable=False),
+    Column("organisation", String(200), nullable=False),
+    Column("organisation_type", String(64), nullable=False),
+    # Space-separated, as in the `scope` claim.
+    Column("scopes", Text, nullable=False),
+    # Space-separated purpose codes the client may state; NULL: any purpose.
+    Column("purposes", Text, nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+signing_key = Table(
+    "signing_key",
+    metadata,
+    # RFC 7638 thumbprint of the public key.
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    # JWK JSON. The private half is as safe as the database: see docs/authentication.md.
+    Column("private_jwk", Text, nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Set when a newer key took over signing; the key still validates for a token's lifetime after.
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,98 @@
+"""The hub's own database: OAuth clients and signing keys now, the audit trail later.
+
+One `MetaData` holds every table the hub owns; modules that own tables (`hub.auth.tables`, ...) add theirs
+to it at import. SQLite is the embedded default (one file in the data directory); PostgreSQL is what
+replicas share in production. Tables are created with `create_all` until Alembic migrations arrive.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "as_utc", "create_engine", "create_schema", "metadata", "normalise_url"]
+
+metadata = MetaData()
+"""Every table of the hub's own database."""
+
+#: How long a SQLite writer waits for another (a `hub clients` command beside a running hub) before failing.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalise_url(url: str | URL) -> URL:
+    """The URL with its async driver: `sqlite://` -> aiosqlite, `postgresql://` -> asyncpg.
+
+    Raises:
+        ValueError: the URL cannot be parsed.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError, which says little to an operator
+        raise ValueError(f"Database URL {str(url)!r} is not a valid SQLAlchemy URL.") from exc
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine on the hub's database.
+
+    A SQLite file gets WAL (readers never wait for the writer) and a busy timeout (two processes on one
+    file, say `hub demo` and `hub clients add`, take turns instead of failing); its folder is created.
+    An in-memory SQLite database is shared by every connection of the engine.
+
+    Args:
+        url: Any SQLAlchemy URL; plain `sqlite://` and `postgresql://` URLs get their async drivers.
+    """
+    parsed = normalise_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return create_async_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        engine = create_async_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    """Create the hub's tables that do not exist yet (idempotent; safe for replicas starting together)."""
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all, checkfirst=True)
+    except DBAPIError:
+        # Two replicas starting at once can both find a table missing; the one that loses the race to
+        # create it fails. Once more finds every table there.
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all, checkfirst=True)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A timestamp read back from the database, in UTC: SQLite returns `DateTime(timezone=True)` naive."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

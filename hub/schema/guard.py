@@ -1,0 +1,78 @@
+"""Access checks on the whole operation, before any resolver runs.
+
+- A request without a token that selects protected fields: HTTP 401 (RFC 6750), no data.
+- Introspection (`__schema`, `__type`) needs `schema:introspect` unless the setting opens it to everyone.
+- An operation that reads personal data needs a stated purpose the client may use (`hub.access.purpose`).
+- In strict mode (`HUB_REJECT_UNAUTHORIZED_OPERATIONS`), one denied field refuses the whole operation.
+Field-by-field denial otherwise happens at each field (`hub.access.scopes_directive`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from strawberry.extensions import SchemaExtension
+
+from hub.access.analysis import field_uses
+from hub.access.policy import satisfies
+from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpose
+from hub.access.scopes_directive import ScopeDenied
+from hub.errors import HubError
+from hub.schema.context import HubContext
+
+__all__ = ["AccessGuard", "IntrospectionNotAllowed", "Unauthenticated"]
+
+
+class Unauthenticated(HubError):
+    code = "UNAUTHENTICATED"
+
+
+class IntrospectionNotAllowed(HubError):
+    code = "INTROSPECTION_NOT_ALLOWED"
+
+
+class AccessGuard(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        document = self.execution_context.graphql_document
+        if isinstance(context, HubContext) and document is not None:
+            self._check(context)
+        yield
+
+    def _check(self, context: HubContext) -> None:
+        schema = self.execution_context.schema._schema
+        document = self.execution_context.graphql_document
+        assert document is not None
+        uses = field_uses(schema, document, self.execution_context.operation_name)
+        context.field_uses = uses
+        protected = [u for u in uses if u.requirement]
+        granted = context.effective_scopes
+        if protected and not context.principal.authenticated:
+            if context.response is not None:
+                context.response.status_code = 401
+                context.response.headers["WWW-Authenticate"] = 'Bearer realm="hub"'
+            raise Unauthenticated(
+                "This operation reads protected data: send an access token (Authorization: Bearer ...).",
+                fields=[u.path for u in protected][:20],
+            )
+        if (
+            any(u.is_introspection for u in uses)
+            and context.settings.introspection_requires_scope
+            and "schema:introspect" not in granted
+        ):
+            raise IntrospectionNotAllowed("Introspection needs the schema:introspect scope.")
+        if any(u.is_root and u.requirement for u in uses):
+            headers = context.request.headers if context.request is not None else {}
+            context.purpose, context.justification = check_purpose(
+                context.principal,
+                headers.get(PURPOSE_HEADER),
+                headers.get(JUSTIFICATION_HEADER),
+                context.settings.purposes,
+            )
+        if context.settings.reject_unauthorized_operations:
+            denied = [u.path for u in protected if not satisfies(u.requirement, granted)]
+            if denied:
+                raise ScopeDenied(
+                    f"Not authorised to read {', '.join(denied[:10])}: the whole operation is refused.",
+                    deniedFields=denied,
+                )

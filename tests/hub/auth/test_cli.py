@@ -1,0 +1,161 @@
+"""`hub clients`, `hub token` and `hub keys`, on the database a `hub demo` in the same directory uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from hub.auth.cli import register
+from hub.auth.principal import Principal
+from hub.auth.services import AuthServices
+from hub.auth.tokens import InvalidToken
+from hub.db import create_engine
+from hub.settings import HubSettings
+from tests.hub.auth.conftest import claims_of, header_of
+
+Invoke = Callable[..., Result]
+
+
+@click.group()
+def hub() -> None:
+    """Stands in for the `hub` group the lead registers these commands on."""
+
+
+register(hub)
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    for name in ("HUB_DATABASE_URL", "HUB_DATA_DIR", "HUB_TRUSTED_ISSUERS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+        return CliRunner().invoke(hub, [*args, "--data-dir", str(tmp_path)], env=env)
+
+    return invoke
+
+
+def validate(data_dir: Path, token: str) -> Principal:
+    """What a hub running on this data directory makes of the token."""
+
+    async def main() -> Principal:
+        settings = HubSettings(data_dir=data_dir)
+        engine = create_engine(settings.effective_database_url)
+        try:
+            services = AuthServices.from_settings(settings, engine)
+            await services.open()
+            return await services.validator.validate(token)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def test_token_for_a_demo_client_seeds_the_demo_and_prints_only_a_jwt(run: Invoke, tmp_path: Path) -> None:
+    result = run("token", "--client", "investigator")
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n"
+    assert token.count(".") == 2
+    claims = claims_of(token)
+    assert claims["client_id"] == claims["sub"] == "investigator"
+    assert claims["iss"] == "urn:police-hub" and claims["aud"] == "urn:police-hub:graphql"
+    assert claims["org"] == "Northshire Police" and claims["org_type"] == "police-force"
+    assert "intel:content" in claims["scope"].split() and "markers:health" not in claims["scope"].split()
+    assert claims["exp"] - claims["iat"] == 900
+    assert header_of(token)["typ"] == "at+jwt"
+    principal = validate(tmp_path, token)
+    assert principal.client_id == "investigator"
+    assert (tmp_path / "hub.db").exists()
+
+    listed = run("clients", "list")
+    for name in ("investigator", "frontline", "child-protection", "auditor", "developer"):
+        assert name in listed.stdout
+
+
+def test_token_can_ask_for_fewer_scopes(run: Invoke) -> None:
+    result = run("token", "--client", "frontline", "--scope", "person:match")
+    assert result.exit_code == 0, result.output
+    assert claims_of(result.stdout.strip())["scope"] == "person:match"
+    result = run("token", "--client", "frontline", "--scope", "audit:read")
+    assert result.exit_code == 1 and result.stdout == ""
+
+
+def test_token_for_an_unknown_client_fails_on_stderr(run: Invoke) -> None:
+    result = run("token", "--client", "nobody")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "No client 'nobody'" in result.stderr
+
+
+def test_add_list_revoke(run: Invoke, tmp_path: Path) -> None:
+    added = run(
+        "clients", "add", "mash",
+        "--org", "Eastvale Council MASH",
+        "--org-type", "child-protection-agency",
+        "--scope", "person:match", "--scope", "safeguarding:read",
+        "--purpose", "safeguarding",
+        "--description", "MASH team",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    secret = added.stdout.strip()
+    assert len(secret) >= 40 and "\n" not in secret
+    assert "shown this once only" in added.stderr
+
+    listed = run("clients", "list")
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "REVOKED"]
+    assert row.startswith("mash") and "person:match,safeguarding:read" in row and row.endswith("-")
+
+    token = run("token", "--client", "mash").stdout.strip()
+    assert validate(tmp_path, token).purposes == frozenset({"safeguarding"})
+
+    revoked = run("clients", "revoke", "mash")
+    assert revoked.exit_code == 0
+    row = run("clients", "list").stdout.splitlines()[1]
+    assert not row.endswith("-")
+    again = run("token", "--client", "mash")
+    assert again.exit_code == 1 and "revoked" in again.stderr and again.stdout == ""
+    with pytest.raises(InvalidToken, match="revoked"):
+        validate(tmp_path, token)
+
+
+def test_add_refuses_duplicates_and_unknown_scopes(run: Invoke) -> None:
+    args = ("clients", "add", "dup", "--org", "Org", "--org-type", "police-force", "--scope", "person:read")
+    assert run(*args).exit_code == 0
+    duplicate = run(*args)
+    assert duplicate.exit_code == 1 and "exists already" in duplicate.stderr
+    unknown = run("clients", "add", "x", "--org", "O", "--org-type", "police-force", "--scope", "all")
+    assert unknown.exit_code == 2 and "'all' is not one of" in unknown.stderr
+
+
+def test_revoking_an_unknown_client_fails(run: Invoke) -> None:
+    result = run("clients", "revoke", "ghost")
+    assert result.exit_code == 1 and "No client 'ghost'" in result.stderr
+
+
+def test_keys_rotate_and_list(run: Invoke, tmp_path: Path) -> None:
+    before = run("token", "--client", "developer").stdout.strip()
+    rotated = run("keys", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    kid = rotated.stdout.strip()
+    after = run("token", "--client", "developer").stdout.strip()
+    assert header_of(after)["kid"] == kid != header_of(before)["kid"]
+    assert validate(tmp_path, before).client_id == validate(tmp_path, after).client_id == "developer"
+
+    listed = run("keys", "list").stdout.splitlines()
+    assert listed[0].split() == ["KID", "ALG", "CREATED", "RETIRED", "STATE"]
+    assert listed[1].startswith(kid) and listed[1].endswith("signing")
+    assert "validating until" in listed[2]
+
+
+def test_hub_database_url_wins_over_the_data_directory(run: Invoke, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "shared.db"
+    result = run("token", "--client", "auditor", env={"HUB_DATABASE_URL": f"sqlite:///{elsewhere}"})
+    assert result.exit_code == 0, result.output
+    assert elsewhere.exists() and not (tmp_path / "hub.db").exists()
