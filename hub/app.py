@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -14,6 +17,8 @@ from strawberry.asgi import GraphQL
 
 from connectors.contract import PartnerConfig
 from hub.access.policy import SharingPolicy
+from hub.audit.recorder import AUDIT_SCOPE_KEY, AuditRecorder, AuditStatus
+from hub.audit.store import AuditStore, create_audit_schema
 from hub.auth.middleware import BearerAuth
 from hub.auth.principal import ANONYMOUS
 from hub.auth.services import AuthServices
@@ -30,21 +35,28 @@ __all__ = ["create_app"]
 class HubGraphQL(GraphQL[HubContext, None]):
     """Strawberry's ASGI endpoint, giving each request its own federation engine."""
 
-    def __init__(self, settings: HubSettings, partners: PartnerSet) -> None:
+    def __init__(self, settings: HubSettings, partners: PartnerSet, audit: AuditStore) -> None:
         super().__init__(create_schema(), graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.partners = partners
+        self.audit = audit
         self.policy = SharingPolicy.from_mapping(settings.sharing_policy)
 
     async def get_context(self, request: Request, response: Response) -> HubContext:  # type: ignore[override]
-        return HubContext(
+        context = HubContext(
             request=request,
             response=response,
             settings=self.settings,
             federation=Federation(self.partners),
             principal=request.scope.get("principal", ANONYMOUS),
             policy=self.policy,
+            audit=self.audit,
         )
+        holder = request.scope.get(AUDIT_SCOPE_KEY)
+        if holder is not None:
+            holder["context"] = context  # the audit recorder reads what this request disclosed
+            response.headers["X-Request-Id"] = holder["request_id"]
+        return context
 
 
 def create_app(
@@ -61,12 +73,15 @@ def create_app(
     partner_set = PartnerSet(partners)
     engine = create_engine(settings.effective_database_url)
     auth = AuthServices.from_settings(settings, engine)
+    audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
+    audit_status = AuditStatus()
     ready = False
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal ready
         await auth.open()
+        await create_audit_schema(engine)
         try:
             await partner_set.open()
             ready = True
@@ -80,20 +95,43 @@ def create_app(
             await engine.dispose()
 
     async def healthz(request: Request) -> Response:
-        body = {"status": "ok" if ready else "starting", "partners": [c.name for c in partner_set]}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        audit_ok = await _database_answers(engine)
+        healthy = ready and audit_ok
+        body = {
+            "status": "ok" if healthy else ("starting" if not ready else "unavailable"),
+            "audit": "ok" if audit_ok else "unavailable: no data can be released until it returns",
+            "lastAuditWrite": "ok" if audit_status.ok else f"failed: {audit_status.last_error}",
+            "partners": [c.name for c in partner_set],
+        }
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
-    graphql = HubGraphQL(settings, partner_set)
+    graphql = HubGraphQL(settings, partner_set, audit)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *auth.routes(),
         ],
-        middleware=[Middleware(BearerAuth, validator=auth.validator)],
+        # The recorder is outermost, so requests refused by authentication are audited too.
+        middleware=[
+            Middleware(AuditRecorder, store=audit, status=audit_status),
+            Middleware(BearerAuth, validator=auth.validator),
+        ],
         lifespan=lifespan,
     )
     app.state.auth = auth
+    app.state.audit = audit
+    app.state.audit_status = audit_status
     app.state.settings = settings
     app.state.partners = partner_set
     return app
+
+
+async def _database_answers(engine: AsyncEngine, timeout: float = 1.0) -> bool:
+    """Whether the hub's database (the audit trail) answers now."""
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure means the same thing here: no audited disclosure is possible
+        return False
+    return True

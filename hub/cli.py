@@ -204,6 +204,10 @@ from hub.access.cli import explain_command  # noqa: E402
 
 cli.add_command(explain_command)
 
+from hub.audit.cli import audit as _audit_commands  # noqa: E402
+
+cli.add_command(_audit_commands)  # hub audit verify|export|purge
+
 
 def main() -> None:
     cli(prog_name="hub")

@@ -122,3 +122,15 @@ class HubSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+    # -- Audit trail (docs/audit.md) -------------------------------------------------------------------------
+    audit_write_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Most seconds writing one audit event may take; past it the request fails closed (503).",
+    )
+    audit_retention_days: int = Field(
+        default=2190,
+        ge=365,
+        description="Days audit events are kept before `hub audit purge` may delete them (at least 365).",
+    )

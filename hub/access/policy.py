@@ -72,21 +72,24 @@ class SharingPolicy:
             return frozenset()
         return principal.scopes & self.caps.get(principal.organisation_type, frozenset())
 
+    def marker_visible(self, marker: WarningMarker, granted: frozenset[str]) -> bool:
+        """Officer-safety markers need markers:read; health markers (special category) need markers:health."""
+        return ("markers:health" if marker.code in HEALTH_MARKER_CODES else "markers:read") in granted
+
+    def intelligence_visible(
+        self, report: IntelligenceReport, principal: Principal, granted: frozenset[str]
+    ) -> bool:
+        """Reports with handling code C go only to police organisations holding intel:content."""
+        if report.handling is not Handling.SHARING_WITH_CONDITIONS:
+            return True
+        return principal.organisation_type in self.conditional_intel_types and "intel:content" in granted
+
     def visible_markers(
         self, markers: Iterable[WarningMarker], granted: frozenset[str]
     ) -> list[WarningMarker]:
-        """Officer-safety markers need markers:read; health markers (special category) need markers:health."""
-        return [
-            m
-            for m in markers
-            if ("markers:health" if m.code in HEALTH_MARKER_CODES else "markers:read") in granted
-        ]
+        return [m for m in markers if self.marker_visible(m, granted)]
 
     def visible_intelligence(
         self, reports: Iterable[IntelligenceReport], principal: Principal, granted: frozenset[str]
     ) -> list[IntelligenceReport]:
-        """Reports with handling code C go only to police organisations holding intel:content."""
-        conditional_ok = (
-            "intel:content" in granted and principal.organisation_type in self.conditional_intel_types
-        )
-        return [r for r in reports if r.handling is not Handling.SHARING_WITH_CONDITIONS or conditional_ok]
+        return [r for r in reports if self.intelligence_visible(r, principal, granted)]

@@ -155,8 +155,8 @@ class Federation:
             merged.update(answer)
         return merged
 
-    async def _load(self, sources: Iterable[tuple[str, str]], kind: Capability) -> list[Any]:
-        """The `kind` records of each (partner, record id) source; a failed partner contributes nothing."""
+    async def _load(self, sources: Iterable[tuple[str, str]], kind: Capability) -> list[tuple[str, Any]]:
+        """(person record id, its `kind` records) for each (partner, record id) source that answered."""
         keys = []
         for partner, record_id in sources:
             connector = self.partners.get(partner)
@@ -169,15 +169,22 @@ class Federation:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, PartnerError):
                 raise result
-        return [r for r in results if r is not None and not isinstance(r, PartnerError)]
+        return [
+            (record_id, result)
+            for (_, record_id), result in zip(keys, results, strict=True)
+            if result is not None and not isinstance(result, PartnerError)
+        ]
 
-    async def records(self, person: MergedPerson, kind: Capability) -> list[Any]:
-        """All of one kind of record (markers, intelligence, ...) held on a person, across their sources."""
-        return [record for batch in await self._load(person.sources, kind) for record in batch]
+    async def records(self, person: MergedPerson, kind: Capability) -> list[tuple[str, Any]]:
+        """Every record of one kind (markers, intelligence, ...) held on a person, across their sources,
+        each with the record id of the person at the partner that holds it (for provenance and audit)."""
+        return [
+            (owner, record) for owner, batch in await self._load(person.sources, kind) for record in batch
+        ]
 
     async def person(self, sources: Sequence[tuple[str, str]]) -> MergedPerson | None:
         """The person behind a hub person id's sources, or None if no partner holds any of them now."""
-        records: list[PersonRecord] = await self._load(sources, Capability.PEOPLE)
+        records: list[PersonRecord] = [record for _, record in await self._load(sources, Capability.PEOPLE)]
         if not records:
             return None
         clusters = merge(records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from hub.settings import HubSettings
 
 if TYPE_CHECKING:
     from hub.access.analysis import FieldUse
+    from hub.audit.store import AuditStore
 
 __all__ = ["HubContext", "Info"]
 
@@ -31,6 +33,22 @@ class HubContext:
     purpose: str | None = None
     justification: str | None = None
     field_uses: list[FieldUse] = field(default_factory=list)
+    #: What the response discloses, for the audit trail: (partner, kind, record id, person's record id).
+    disclosed: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: Paths of the fields refused to this caller.
+    denied_fields: list[str] = field(default_factory=list)
+    audit: AuditStore | None = None
+
+    def audit_store(self) -> AuditStore:
+        if self.audit is None:
+            raise RuntimeError("this hub has no audit store")
+        return self.audit
+
+    def disclose_person(self, sources: Iterable[tuple[str, str]]) -> None:
+        self.disclosed.extend((partner, "person", record_id, record_id) for partner, record_id in sources)
+
+    def disclose(self, kind: str, partner: str, record_id: str, person_record_id: str) -> None:
+        self.disclosed.append((partner, kind, record_id, person_record_id))
 
     def __post_init__(self) -> None:
         #: The token's scopes capped by the sharing policy: what every check in the request uses.

@@ -72,6 +72,7 @@ class AccessGuard(SchemaExtension):
         if context.settings.reject_unauthorized_operations:
             denied = [u.path for u in protected if not satisfies(u.requirement, granted)]
             if denied:
+                context.denied_fields.extend(denied)
                 raise ScopeDenied(
                     f"Not authorised to read {', '.join(denied[:10])}: the whole operation is refused.",
                     deniedFields=denied,

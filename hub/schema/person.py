@@ -127,10 +127,11 @@ class Person:
     )
     async def warning_markers(self, info: Info) -> list[WarningMarker] | None:
         context = info.context
-        records = await context.federation.records(self.merged, Capability.MARKERS)
-        return [
-            WarningMarker.of(r) for r in context.policy.visible_markers(records, context.effective_scopes)
-        ]
+        found = await context.federation.records(self.merged, Capability.MARKERS)
+        visible = [(o, m) for o, m in found if context.policy.marker_visible(m, context.effective_scopes)]
+        for owner, marker in visible:
+            context.disclose("marker", marker.partner, owner, owner)
+        return [WarningMarker.of(m) for _, m in visible]
 
     @strawberry.field(
         description="Intelligence reports on the person, from every partner. Reports with handling code C go "
@@ -139,22 +140,32 @@ class Person:
     )
     async def intelligence(self, info: Info) -> list[IntelligenceReport] | None:
         context = info.context
-        records = await context.federation.records(self.merged, Capability.INTELLIGENCE)
-        visible = context.policy.visible_intelligence(records, context.principal, context.effective_scopes)
-        return [IntelligenceReport.of(r) for r in visible]
+        found = await context.federation.records(self.merged, Capability.INTELLIGENCE)
+        visible = [
+            (owner, report)
+            for owner, report in found
+            if context.policy.intelligence_visible(report, context.principal, context.effective_scopes)
+        ]
+        for owner, report in visible:
+            context.disclose("intelligence", report.partner, report.id, owner)
+        return [IntelligenceReport.of(r) for _, r in visible]
 
     @strawberry.field(
         description="Custody records (detentions), from every partner.",
         extensions=[requires_scopes(["custody:read"])],
     )
     async def custody(self, info: Info) -> list[CustodyRecord] | None:
-        records = await info.context.federation.records(self.merged, Capability.CUSTODY)
-        return [CustodyRecord.of(r) for r in records]
+        found = await info.context.federation.records(self.merged, Capability.CUSTODY)
+        for owner, record in found:
+            info.context.disclose("custody", record.partner, record.id, owner)
+        return [CustodyRecord.of(r) for _, r in found]
 
     @strawberry.field(
         description="Safeguarding concerns, from every partner.",
         extensions=[requires_scopes(["safeguarding:read"])],
     )
     async def safeguarding(self, info: Info) -> list[SafeguardingConcern] | None:
-        records = await info.context.federation.records(self.merged, Capability.SAFEGUARDING)
-        return [SafeguardingConcern.of(r) for r in records]
+        found = await info.context.federation.records(self.merged, Capability.SAFEGUARDING)
+        for owner, record in found:
+            info.context.disclose("safeguarding", record.partner, record.id, owner)
+        return [SafeguardingConcern.of(r) for _, r in found]

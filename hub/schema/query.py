@@ -7,6 +7,7 @@ import strawberry
 from hub.access.scopes_directive import requires_scopes
 from hub.errors import BadUserInput, PersonNotFound
 from hub.federation.ids import InvalidPersonId, decode_person_id
+from hub.schema.audit import AuditEventFilter, AuditEventPage, check_page_size, decode_cursor, page_of
 from hub.schema.context import Info
 from hub.schema.match import MatchResult, PartnerMatch
 from hub.schema.person import Person
@@ -32,6 +33,7 @@ class Query:
             if federation.ledger.failures():
                 return None  # a partner failed: its error names it, and "not found" would be a guess
             raise PersonNotFound("No partner holds records for that person id.", id=str(id)[:64])
+        info.context.disclose_person(merged.sources)
         return Person(merged=merged)
 
     @strawberry.field(
@@ -49,6 +51,8 @@ class Query:
             )
         federation = info.context.federation
         people = await federation.search(criteria.to_search(), limit)
+        for person in people:
+            info.context.disclose_person(person.sources)
         return PersonSearchResult(
             people=[Person(merged=p) for p in people],
             partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
@@ -76,3 +80,35 @@ class Query:
             matches=matches,
             partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
         )
+
+    @strawberry.field(
+        description="Audit events, oldest first, with cursor paging. An auditor never sees their own events.",
+        extensions=[requires_scopes(["audit:read"])],
+    )
+    async def audit_events(
+        self, info: Info, filter: AuditEventFilter | None = None, first: int = 50, after: str | None = None
+    ) -> AuditEventPage:
+        check_page_size(first)
+        context = info.context
+        criteria = (filter or AuditEventFilter()).to_filter(exclude_client_id=context.principal.client_id)
+        stored = await context.audit_store().events(criteria, first + 1, decode_cursor(after))
+        return page_of(stored, first)
+
+    @strawberry.field(
+        description="Every event that disclosed any of this person's source records, across partners and "
+        "merged identities. An auditor never sees their own events.",
+        extensions=[requires_scopes(["audit:read"])],
+    )
+    async def access_log(
+        self, info: Info, person_id: strawberry.ID, first: int = 50, after: str | None = None
+    ) -> AuditEventPage:
+        check_page_size(first)
+        try:
+            sources = decode_person_id(person_id)
+        except InvalidPersonId as exc:
+            raise BadUserInput(f"personId: {exc}", field="personId") from None
+        context = info.context
+        stored = await context.audit_store().access_log(
+            sources, first + 1, decode_cursor(after), exclude_client_id=context.principal.client_id
+        )
+        return page_of(stored, first)

@@ -1,0 +1,423 @@
+"""The audit store: appends events to the hash chain in the hub's database, and reads them back.
+
+Appends from every hub process serialise on the one row of `audit_chain_head`: the first statement of the
+transaction moves the head on (`UPDATE ... SET seq = seq + 1`), which takes that row's lock on PostgreSQL
+and the write lock on SQLite, so the chain stays one line however many replicas write. An event is
+committed before `append` returns.
+
+Errors:
+
+    AuditUnavailable   the trail cannot be written or read (database down, disk full, lock wait too
+                       long): the caller must fail closed, never answer unaudited
+    ValueError         a purge that the retention period forbids
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.audit.chain import (
+    GENESIS_HASH,
+    VerifyResult,
+    chain_hash,
+    check_chain,
+    document_hash,
+    event_content,
+)
+from hub.audit.events import AuditEvent, Disclosure, StoredEvent
+from hub.audit.tables import (
+    HEAD_ID,
+    audit_chain_head,
+    audit_disclosure,
+    audit_event,
+    disclosure_rows,
+    event_row,
+    normalise_event,
+    stored_event,
+)
+from hub.db import as_utc, metadata
+
+__all__ = [
+    "MIN_RETENTION_DAYS",
+    "AuditFilter",
+    "AuditStore",
+    "AuditUnavailable",
+    "StoredEvent",
+    "VerifyResult",
+    "check_purge",
+    "create_audit_schema",
+]
+
+#: The shortest retention a purge accepts, whatever the settings say.
+MIN_RETENTION_DAYS = 365
+_BATCH = 1000
+_BUSY_KEY = "hub.audit.busy_timeout_ms"
+_TABLES = [audit_event, audit_disclosure, audit_chain_head]
+_head = audit_chain_head.c
+_ev = audit_event.c
+_dis = audit_disclosure.c
+
+
+class AuditUnavailable(Exception):
+    """The audit trail could not be written or read: fail closed (AUDIT_UNAVAILABLE, HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to read: every given condition must hold (`since` inclusive, `until` exclusive)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    client_id: str | None = None
+    organisation: str | None = None
+    purpose: str | None = None
+    outcome: str | None = None
+    exclude_client_id: str | None = None
+
+
+def check_purge(before: datetime, retention_days: int, now: datetime | None = None) -> None:
+    """Refuse a purge the retention period forbids.
+
+    Raises:
+        ValueError: `retention_days` is below `MIN_RETENTION_DAYS`, or `before` is within it.
+    """
+    if retention_days < MIN_RETENTION_DAYS:
+        raise ValueError(
+            f"Retention of {retention_days} days is below the floor of {MIN_RETENTION_DAYS} days; "
+            f"set HUB_AUDIT_RETENTION_DAYS to {MIN_RETENTION_DAYS} or more."
+        )
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    if as_utc(before) > cutoff:
+        raise ValueError(
+            f"Cannot purge events before {as_utc(before).isoformat()}: events are kept {retention_days} "
+            f"days, so only events before {cutoff.isoformat(timespec='seconds')} may be purged."
+        )
+
+
+async def create_audit_schema(engine: AsyncEngine) -> None:
+    """Create the audit tables and the chain head, where missing (idempotent, safe for replicas at once).
+
+    Raises:
+        AuditUnavailable: the database cannot be reached or changed.
+    """
+    try:
+        for attempt in range(2):
+            try:
+                async with engine.begin() as conn:
+                    await conn.run_sync(metadata.create_all, tables=_TABLES, checkfirst=True)
+                break
+            except DBAPIError:  # two replicas raced to create a table: once more finds it there
+                if attempt:
+                    raise
+        async with engine.begin() as conn:
+            has_head = await conn.scalar(select(_head.id).where(_head.id == HEAD_ID))
+            # No head over existing events means it was deleted: leave that for `verify` to report, and
+            # let appends fail closed, rather than start a second chain over the first.
+            has_events = await conn.scalar(select(_ev.seq).limit(1))
+            if has_head is None and has_events is None:
+                await conn.execute(
+                    audit_chain_head.insert().values(
+                        id=HEAD_ID, seq=0, hash=GENESIS_HASH, checkpoint_seq=0, checkpoint_hash=GENESIS_HASH
+                    )
+                )
+    except IntegrityError:
+        pass  # another process made the head first
+    except Exception as exc:
+        raise AuditUnavailable(f"Cannot create the audit tables: {_describe(exc)}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    # The first line only: SQLAlchemy appends the SQL and its parameters, which may hold audited data.
+    text = str(exc).strip().split("\n", 1)[0] or type(exc).__name__
+    return text[:300]
+
+
+class AuditStore:
+    """The audit trail in the hub's database.
+
+    Args:
+        engine: The hub's database (`create_audit_schema` must have run on it).
+        write_timeout: Seconds an append may take in all, waiting for other writers included.
+    """
+
+    def __init__(self, engine: AsyncEngine, write_timeout: float = 2.0) -> None:
+        self.engine = engine
+        self.write_timeout = write_timeout
+
+    @asynccontextmanager
+    async def _failing_closed(self, doing: str) -> AsyncIterator[None]:
+        try:
+            yield
+        except AuditUnavailable:
+            raise
+        except TimeoutError as exc:
+            raise AuditUnavailable(f"Could not {doing} within {self.write_timeout:g} s.") from exc
+        except Exception as exc:  # whatever the driver or the OS raised: the caller fails closed
+            raise AuditUnavailable(f"Could not {doing}: {_describe(exc)}") from exc
+
+    async def append(self, event: AuditEvent) -> StoredEvent:
+        """Add an event to the end of the chain and commit it.
+
+        Raises:
+            AuditUnavailable: it could not be committed within `write_timeout`, for any reason.
+        """
+        async with self._failing_closed("write the audit event"), asyncio.timeout(self.write_timeout):
+            event = normalise_event(event)
+            async with self.engine.begin() as conn:
+                await self._sqlite_busy_within_timeout(conn)
+                seq, prev_hash, _, _ = await self._lock_head(conn)
+                return await self._insert(conn, seq, prev_hash, event)
+
+    async def _sqlite_busy_within_timeout(self, conn: AsyncConnection) -> None:
+        # A SQLite statement waiting for the lock cannot be cancelled: after asyncio's timeout the rollback
+        # would still wait out the engine's busy timeout (5 s). So SQLite gives up first, and says so. Set
+        # once per pooled connection (a pragma costs a thread hop), and left set: other writers on this
+        # engine then wait as long as an audit write may, which is what the hub's own process wants anyway.
+        if conn.dialect.name != "sqlite":
+            return
+        busy_ms = max(1, int(self.write_timeout * 900))
+        if conn.info.get(_BUSY_KEY) != busy_ms:
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+            conn.info[_BUSY_KEY] = busy_ms
+
+    async def _lock_head(self, conn: AsyncConnection) -> tuple[int, str, int, str]:
+        # Moving the head first takes the lock every other writer waits on: the read after it is stable.
+        row = (
+            await conn.execute(
+                update(audit_chain_head)
+                .where(_head.id == HEAD_ID)
+                .values(seq=_head.seq + 1)
+                .returning(_head.seq, _head.hash, _head.checkpoint_seq, _head.checkpoint_hash)
+            )
+        ).first()
+        if row is None:
+            raise AuditUnavailable("The audit chain head is missing: `hub audit verify` says more.")
+        return row.seq, row.hash, row.checkpoint_seq, row.checkpoint_hash
+
+    async def _insert(
+        self, conn: AsyncConnection, seq: int, prev_hash: str, event: AuditEvent
+    ) -> StoredEvent:
+        event_id = str(uuid.uuid4())
+        doc_hash = document_hash(event.document)
+        digest = chain_hash(prev_hash, event_content(seq, event_id, event, doc_hash))
+        stored = StoredEvent(seq, event_id, digest, prev_hash, event, doc_hash)
+        await conn.execute(audit_event.insert().values(**event_row(stored)))
+        if event.disclosed:
+            await conn.execute(audit_disclosure.insert(), disclosure_rows(stored))
+        await conn.execute(update(audit_chain_head).where(_head.id == HEAD_ID).values(hash=digest))
+        return stored
+
+    async def _load(self, conn: AsyncConnection, query: Select[Any]) -> list[StoredEvent]:
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return []
+        disclosed: dict[int, list[Disclosure]] = {}
+        found = await conn.execute(
+            select(audit_disclosure)
+            .where(_dis.seq.in_([row.seq for row in rows]))
+            .order_by(_dis.seq, _dis.position)
+        )
+        for d in found:
+            disclosed.setdefault(d.seq, []).append(
+                Disclosure(d.partner, d.kind, d.record_id, d.person_record_id)
+            )
+        return [stored_event(row, disclosed.get(row.seq, ())) for row in rows]
+
+    async def verify(self) -> VerifyResult:
+        """Recompute every hash in seq order, and check the links, the seqs and the head.
+
+        Raises:
+            AuditUnavailable: the trail cannot be read.
+        """
+        async with self._failing_closed("read the audit trail"), self.engine.connect() as conn:
+            head = (await conn.execute(select(audit_chain_head).where(_head.id == HEAD_ID))).first()
+            if head is None:
+                return VerifyResult(
+                    False, 0, None, "the chain head is missing (audit_chain_head was emptied)"
+                )
+            final: list[Any] = []
+
+            async def every_event() -> AsyncGenerator[StoredEvent, None]:
+                last: int | None = None
+                while True:
+                    query = select(audit_event).order_by(_ev.seq).limit(_BATCH)
+                    batch = await self._load(conn, query if last is None else query.where(_ev.seq > last))
+                    if not batch:
+                        # Events committed while we walked move the head on: read it, then look once more.
+                        final.append((await conn.execute(select(audit_chain_head))).first())
+                        batch = await self._load(conn, query if last is None else query.where(_ev.seq > last))
+                        if not batch:
+                            return
+                    for stored in batch:
+                        yield stored
+                    last = batch[-1].seq
+
+            async with aclosing(every_event()) as events:
+                walk = await check_chain(events, head.checkpoint_seq, head.checkpoint_hash)
+        if walk.first_broken_seq is None:
+            end = final[-1]
+            walk.check_head(end.seq, end.hash, end.checkpoint_seq)
+        ok = walk.first_broken_seq is None
+        return VerifyResult(ok, walk.checked, walk.first_broken_seq, walk.reason)
+
+    @staticmethod
+    def _where(filter: AuditFilter) -> list[Any]:
+        conditions: list[Any] = []
+        if filter.since is not None:
+            conditions.append(_ev.occurred_at >= as_utc(filter.since))
+        if filter.until is not None:
+            conditions.append(_ev.occurred_at < as_utc(filter.until))
+        for column, value in (
+            (_ev.client_id, filter.client_id),
+            (_ev.organisation, filter.organisation),
+            (_ev.purpose, filter.purpose),
+            (_ev.outcome, filter.outcome),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if filter.exclude_client_id is not None:
+            conditions.append(or_(_ev.client_id.is_(None), _ev.client_id != filter.exclude_client_id))
+        return conditions
+
+    async def events(
+        self, filter: AuditFilter, first: int = 50, after_seq: int | None = None
+    ) -> list[StoredEvent]:
+        """Events matching `filter` after the cursor `after_seq`, ascending by seq; at most `first` (<= 1000).
+
+        Raises:
+            AuditUnavailable: the trail cannot be read.
+        """
+        query = select(audit_event).where(*self._where(filter))
+        if after_seq is not None:
+            query = query.where(_ev.seq > after_seq)
+        query = query.order_by(_ev.seq).limit(max(0, min(first, _BATCH)))
+        async with self._failing_closed("read the audit trail"), self.engine.connect() as conn:
+            return await self._load(conn, query)
+
+    async def access_log(
+        self,
+        sources: Iterable[tuple[str, str]],
+        first: int = 50,
+        after_seq: int | None = None,
+        exclude_client_id: str | None = None,
+    ) -> list[StoredEvent]:
+        """Events that disclosed any record of any of these people: who looked at them (ascending seq).
+
+        Args:
+            sources: (partner, person record id) pairs: one person's records across the partners.
+            first: At most this many events (<= 1000).
+            after_seq: The cursor: only events after this seq.
+            exclude_client_id: Leave out this client's events (the auditor's own look-ups).
+
+        Raises:
+            AuditUnavailable: the trail cannot be read.
+        """
+        pairs = sorted(set(sources))
+        if not pairs:
+            return []
+        who = or_(*(and_(_dis.partner == p, _dis.person_record_id == r) for p, r in pairs))
+        query = select(audit_event).where(
+            _ev.seq.in_(select(_dis.seq).where(who)),
+            *self._where(AuditFilter(exclude_client_id=exclude_client_id)),
+        )
+        if after_seq is not None:
+            query = query.where(_ev.seq > after_seq)
+        query = query.order_by(_ev.seq).limit(max(0, min(first, _BATCH)))
+        async with self._failing_closed("read the audit trail"), self.engine.connect() as conn:
+            return await self._load(conn, query)
+
+    async def export(self, since: datetime | None, until: datetime | None) -> AsyncIterator[StoredEvent]:
+        """Every event in [since, until), ascending by seq, read in batches (never all at once).
+
+        Raises:
+            AuditUnavailable: the trail cannot be read.
+        """
+        filter, after = AuditFilter(since=since, until=until), None
+        while batch := await self.events(filter, first=_BATCH, after_seq=after):
+            for stored in batch:
+                yield stored
+            after = batch[-1].seq
+
+    async def count(self, filter: AuditFilter) -> int:
+        """How many events match `filter`.
+
+        Raises:
+            AuditUnavailable: the trail cannot be read.
+        """
+        async with self._failing_closed("read the audit trail"), self.engine.connect() as conn:
+            return int(
+                await conn.scalar(select(func.count()).select_from(audit_event).where(*self._where(filter)))
+                or 0
+            )
+
+    async def purge(self, before: datetime, retention_days: int, actor: str | None = None) -> int:
+        """Delete the events older than `before`, keeping the rest verifiable, and record the purge.
+
+        Only a prefix of the chain is deleted (up to the first event at or after `before`), the head keeps
+        the seq and hash the rest continues from, and a "purge" event saying what went is appended in the
+        same transaction.
+
+        Args:
+            before: Delete events that occurred before this moment.
+            retention_days: How long events must be kept (at least `MIN_RETENTION_DAYS`).
+            actor: Who purged (recorded as the purge event's subject).
+
+        Returns:
+            How many events were deleted.
+
+        Raises:
+            ValueError: the retention period forbids it (the message says what is allowed).
+            AuditUnavailable: the trail cannot be changed.
+        """
+        check_purge(before, retention_days)
+        before, now = as_utc(before), datetime.now(UTC)
+        async with self._failing_closed("purge the audit trail"), self.engine.begin() as conn:
+            seq, prev_hash, checkpoint, _ = await self._lock_head(conn)
+            first_kept = await conn.scalar(select(func.min(_ev.seq)).where(_ev.occurred_at >= before))
+            to_seq = max(checkpoint, (first_kept if first_kept is not None else seq) - 1)
+            gone = _ev.seq <= to_seq
+            count, oldest, newest = (
+                await conn.execute(
+                    select(func.count(), func.min(_ev.occurred_at), func.max(_ev.occurred_at)).where(gone)
+                )
+            ).one()
+            if to_seq > checkpoint:
+                checkpoint_hash = await conn.scalar(select(_ev.hash).where(_ev.seq == to_seq))
+                if checkpoint_hash is None:
+                    raise AuditUnavailable(
+                        f"Event {to_seq} is missing: run `hub audit verify` before purging."
+                    )
+                await conn.execute(audit_disclosure.delete().where(_dis.seq <= to_seq))
+                await conn.execute(audit_event.delete().where(gone))
+                await conn.execute(
+                    update(audit_chain_head)
+                    .where(_head.id == HEAD_ID)
+                    .values(checkpoint_seq=to_seq, checkpoint_hash=checkpoint_hash)
+                )
+            record = {
+                "purged": count,
+                "from_seq": checkpoint + 1 if count else None,
+                "to_seq": to_seq,
+                "oldest": as_utc(oldest).isoformat() if oldest is not None else None,
+                "newest": as_utc(newest).isoformat() if newest is not None else None,
+                "before": before.isoformat(),
+                "retention_days": retention_days,
+            }
+            purge_event = AuditEvent(
+                occurred_at=now, request_id=f"purge-{uuid.uuid4()}", client_id=None, subject=actor,
+                organisation=None, organisation_type=None, scopes=(), purpose=None, justification=None,
+                operation_name=None, document=None, variables=record, denied_fields=(), disclosed=(),
+                failed_partners=(), outcome="purge", http_status=0, latency_ms=0.0,
+            )  # fmt: skip
+            await self._insert(conn, seq, prev_hash, normalise_event(purge_event))
+        return int(count)

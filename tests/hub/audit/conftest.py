@@ -1,0 +1,124 @@
+"""Fixtures for the audit trail: a real database (a SQLite file, and a private PostgreSQL database when
+HUB_TEST_DATABASE_URL is set), the store on it, and events to append.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from hub.audit.events import AuditEvent, Disclosure
+from hub.audit.store import AuditStore, create_audit_schema
+from hub.audit.tables import audit_chain_head, audit_disclosure, audit_event
+from hub.db import create_engine, metadata
+
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+
+
+def admin(statement: str) -> None:
+    """Run one statement on the test server's own database, outside any transaction."""
+    assert PG_URL
+
+    async def run() -> None:
+        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    # A thread of its own: this may be asked for from inside a test's running event loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A throwaway database on the test server, so nothing here touches the shared `test` database."""
+    if not PG_URL:
+        pytest.skip("HUB_TEST_DATABASE_URL is not set")
+    name = f"audit_{uuid.uuid4().hex[:12]}"
+    try:
+        admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # no CREATEDB right: do not risk the shared database
+        pytest.skip(f"cannot create a private database on the test server: {exc}")
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# PostgreSQL only where the test server is configured, so that plain runs list no skips.
+@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The hub's database: a SQLite file, then (when configured) a private PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+        return
+    url: str = request.getfixturevalue("pg_database")
+    yield url
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = [audit_event, audit_disclosure, audit_chain_head]
+            await conn.run_sync(metadata.drop_all, tables=tables, checkfirst=True)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    await create_audit_schema(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def store(engine: AsyncEngine) -> AuditStore:
+    return AuditStore(engine, write_timeout=10.0)
+
+
+def make_event(n: int = 1, **changes: Any) -> AuditEvent:
+    """An investigator's person look-up that disclosed one person and a marker of theirs."""
+    values: dict[str, Any] = {
+        "occurred_at": datetime(2026, 1, 5, 9, 30, tzinfo=UTC) + timedelta(seconds=n),
+        "request_id": f"req-{n}",
+        "client_id": "investigator",
+        "subject": "officer-4721",
+        "organisation": "Northshire Police",
+        "organisation_type": "police-force",
+        "scopes": ("person:read", "person:search"),
+        "purpose": "investigation",
+        "justification": f"Op KESTREL, case {n}",
+        "operation_name": "Person",
+        "document": "query Person($id: ID!) { person(id: $id) { name markers { kind } } }",
+        "variables": {"id": f"northshire:P{n}"},
+        "denied_fields": (),
+        "disclosed": (
+            Disclosure("northshire", "person", f"P{n}", f"P{n}"),
+            Disclosure("northshire", "marker", f"P{n}", f"P{n}"),
+        ),
+        "failed_partners": (),
+        "outcome": "ok",
+        "http_status": 200,
+        "latency_ms": 12.345678,
+    }
+    values.update(changes)
+    return AuditEvent(**values)
+
+
+async def sql(engine: AsyncEngine, *statements: str) -> None:
+    """Change the database behind the store's back, as someone with write access to it could."""
+    async with engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))

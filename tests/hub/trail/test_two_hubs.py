@@ -1,0 +1,115 @@
+"""Two hub processes writing one PostgreSQL audit trail under load: the chain stays whole, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from hub.audit.store import AuditFilter, AuditStore
+from sqlalchemy.engine import make_url
+
+from hub.db import create_engine
+from hub.demo import free_port, partners_toml
+from tests.support import Partner
+
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(not PG_URL, reason="HUB_TEST_DATABASE_URL is not set")
+REQUESTS_PER_HUB = 25
+SEARCH = "query($c: PersonCriteria!) { searchPersons(criteria: $c) { people { id } } }"
+
+
+@pytest.fixture
+async def throwaway_database() -> AsyncIterator[str]:
+    assert PG_URL
+    server = make_url(PG_URL)
+    name = f"hub_trail_{uuid.uuid4().hex[:10]}"
+    dsn = f"postgresql://{server.username or 'postgres'}@{server.host or '127.0.0.1'}:{server.port or 5432}/"
+    admin = await asyncpg.connect(dsn + (server.database or "postgres"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+def two_hubs(
+    throwaway_database: str, demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner, tmp_path: Path
+) -> Iterator[tuple[list[str], dict[str, str]]]:
+    partners = tmp_path / "partners.toml"
+    partners.write_text(partners_toml(demo_urls, {"southmoor": southmoor.url, "eastvale": eastvale.url}))
+    env = {**os.environ, "HUB_DATABASE_URL": throwaway_database, "HUB_DATA_DIR": str(tmp_path)}
+    ports = [free_port(), free_port()]
+    hubs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hub", "serve", "--partners", str(partners), "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        deadline = time.monotonic() + 60
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "the hubs did not start"
+                time.sleep(0.2)
+        yield urls, env
+    finally:
+        for hub in hubs:
+            hub.terminate()
+        for hub in hubs:
+            hub.wait(20)
+
+
+async def test_two_hubs_under_load_keep_one_whole_chain(two_hubs: tuple[list[str], dict[str, str]]) -> None:
+    urls, env = two_hubs
+    token = subprocess.run(
+        [sys.executable, "-m", "hub", "token", "--client", "investigator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Hub-Purpose": "investigation",
+        "Hub-Justification": "load",
+    }
+
+    async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+
+        async def ask(url: str, i: int) -> int:
+            name = ["Smith", "Jones", "Kilbride", "Taylor"][i % 4]
+            body = {"query": SEARCH, "variables": {"c": {"familyName": name}}}
+            return (await client.post(f"{url}/graphql", json=body)).status_code
+
+        statuses = await asyncio.gather(*(ask(url, i) for url in urls for i in range(REQUESTS_PER_HUB)))
+
+    assert statuses == [200] * (2 * REQUESTS_PER_HUB)
+    verify = subprocess.run(
+        [sys.executable, "-m", "hub", "audit", "verify"], env=env, capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    engine = create_engine(env["HUB_DATABASE_URL"])
+    try:
+        assert await AuditStore(engine).count(AuditFilter()) == 2 * REQUESTS_PER_HUB
+    finally:
+        await engine.dispose()
