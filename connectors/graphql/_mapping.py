@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from connectors._json import JsonObject, Malformed, type_name
 from connectors.canonical import (
     Address,
     Assessment,
@@ -77,84 +77,7 @@ _MARKER = {code.value: code for code in MarkerCode}
 _GRADING = re.compile(r"\s*([123])\s*([A-E])\s*([PC])\s*")
 
 
-class Malformed(ValueError):
-    """The partner's answer does not have the shape or values its schema promises."""
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-class _Obj:
-    """One JSON object from the partner, read field by field with type checks."""
-
-    def __init__(self, value: Any, where: str) -> None:
-        if not isinstance(value, Mapping):
-            raise Malformed(f"{where}: expected an object, got {_type_name(value)}")
-        self.value, self.where = value, where
-
-    def _get(self, key: str, kind: type | tuple[type, ...], what: str, required: bool) -> Any:
-        value = self.value.get(key)
-        if value is None and not required:
-            return None
-        if not isinstance(value, kind):
-            raise Malformed(f"{self.where}.{key}: expected {what}, got {_type_name(value)}")
-        return value
-
-    def text(self, key: str) -> str:
-        value: str = self._get(key, str, "a string", required=True)
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value: str | None = self._get(key, str, "a string or null", required=False)
-        return value
-
-    def opt_bool(self, key: str) -> bool | None:
-        value: bool | None = self._get(key, bool, "a boolean or null", required=False)
-        return value
-
-    def texts(self, key: str) -> list[str]:
-        items: list[Any] = self._get(key, list, "a list", required=True)
-        for i, item in enumerate(items):
-            if not isinstance(item, str):
-                raise Malformed(f"{self.where}.{key}[{i}]: expected a string, got {_type_name(item)}")
-        return items
-
-    def objects(self, key: str) -> list[_Obj]:
-        items: list[Any] = self._get(key, list, "a list", required=True)
-        return [_Obj(item, f"{self.where}.{key}[{i}]") for i, item in enumerate(items)]
-
-    def enum(self, key: str, table: Mapping[str, T], required: bool = True) -> T | None:
-        code = self.text(key) if required else self.opt_text(key)
-        if code is None:
-            return None
-        if code not in table:
-            expected = ", ".join(table)
-            raise Malformed(f"{self.where}.{key}: unknown value {code!r} (expected one of {expected})")
-        return table[code]
-
-    def opt_date(self, key: str) -> date | None:
-        text = self.opt_text(key)
-        try:
-            return date.fromisoformat(text) if text is not None else None
-        except ValueError:
-            raise Malformed(f"{self.where}.{key}: {text!r} is not an ISO date") from None
-
-    def opt_timestamp(self, key: str) -> datetime | None:
-        text = self.opt_text(key)
-        try:
-            return datetime.fromisoformat(text) if text is not None else None
-        except ValueError:
-            raise Malformed(f"{self.where}.{key}: {text!r} is not an ISO date-time") from None
-
-    def timestamp(self, key: str) -> datetime:
-        self.text(key)
-        value = self.opt_timestamp(key)
-        assert value is not None  # text() has just checked that it is there
-        return value
-
-
-def person(partner: str, subject: _Obj) -> tuple[str, PersonRecord]:
+def person(partner: str, subject: JsonObject) -> tuple[str, PersonRecord]:
     ref = subject.text("ref")
     names = [PersonName(subject.text("surname"), subject.opt_text("forenames"))]
     names += [
@@ -174,7 +97,7 @@ def person(partner: str, subject: _Obj) -> tuple[str, PersonRecord]:
         record_id=ref,
         names=tuple(names),
         date_of_birth=subject.opt_date("born"),
-        gender=subject.enum("sex", _GENDER, required=False),
+        gender=subject.opt_code("sex", _GENDER),
         nationality=subject.opt_text("nationality"),
         # Partners hold typos: an invalid PNC ID is no identifier at all, and must not drive a merge.
         pnc_id=normalise_pnc_id(subject.opt_text("pncNumber")),
@@ -183,13 +106,12 @@ def person(partner: str, subject: _Obj) -> tuple[str, PersonRecord]:
     )
 
 
-def marker(partner: str, flag: _Obj) -> tuple[str, WarningMarker]:
-    code = flag.enum("code", _MARKER)
-    assert code is not None
+def marker(partner: str, flag: JsonObject) -> tuple[str, WarningMarker]:
+    code = flag.code("code", _MARKER)
     return flag.text("subjectRef"), WarningMarker(partner, code, flag.text("text"), flag.opt_date("raisedOn"))
 
 
-def intelligence(partner: str, log: _Obj) -> tuple[str, IntelligenceReport]:
+def intelligence(partner: str, log: JsonObject) -> tuple[str, IntelligenceReport]:
     grading = log.text("grading")
     match = _GRADING.fullmatch(grading.upper())
     if match is None:
@@ -205,13 +127,13 @@ def intelligence(partner: str, log: _Obj) -> tuple[str, IntelligenceReport]:
         content=log.opt_text("body"),
         handling_conditions=log.opt_text("handlingConditions"),
         classification=log.opt_text("marking"),
-        recorded_at=log.opt_timestamp("loggedAt"),
+        recorded_at=log.opt_datetime("loggedAt"),
     )
 
 
-def custody(partner: str, detention: _Obj) -> tuple[str, CustodyRecord]:
-    released_at = detention.opt_timestamp("releasedAt")
-    outcome = detention.enum("disposal", _OUTCOME, required=False)
+def custody(partner: str, detention: JsonObject) -> tuple[str, CustodyRecord]:
+    released_at = detention.opt_datetime("releasedAt")
+    outcome = detention.opt_code("disposal", _OUTCOME)
     if outcome is None and released_at is None:
         outcome = CustodyOutcome.IN_CUSTODY  # Eastvale leaves the disposal empty while someone is detained
     return detention.text("subjectRef"), CustodyRecord(
@@ -219,7 +141,7 @@ def custody(partner: str, detention: _Obj) -> tuple[str, CustodyRecord]:
         id=detention.text("ref"),
         custody_number=detention.text("custodyNumber"),
         station=detention.text("suite"),
-        arrested_at=detention.timestamp("arrestedAt"),
+        arrested_at=detention.datetime("arrestedAt"),
         arrest_reason=detention.text("reason"),
         offences=tuple(Offence(o.text("code"), o.text("wording")) for o in detention.objects("offences")),
         detention_authorised_by=detention.opt_text("authorisedBy"),
@@ -229,14 +151,13 @@ def custody(partner: str, detention: _Obj) -> tuple[str, CustodyRecord]:
     )
 
 
-def safeguarding(partner: str, concern: _Obj) -> tuple[str, SafeguardingConcern]:
-    kind = concern.enum("category", _KIND)
-    assert kind is not None
+def safeguarding(partner: str, concern: JsonObject) -> tuple[str, SafeguardingConcern]:
+    kind = concern.code("category", _KIND)
     return concern.text("subjectRef"), SafeguardingConcern(
         partner=partner,
         id=concern.text("ref"),
         kind=kind,
-        occurred_at=concern.timestamp("occurredAt"),
+        occurred_at=concern.datetime("occurredAt"),
         summary=concern.text("summary"),
         children_present=concern.opt_bool("childrenPresent"),
         contact_point=concern.opt_text("contact"),
@@ -250,14 +171,16 @@ class Operation(Generic[T]):
     name: str
     field: str
     document: str
-    translate: Callable[[str, _Obj], tuple[str, T]]
+    translate: Callable[[str, JsonObject], tuple[str, T]]
 
     def read(self, partner: str, data: Mapping[str, Any]) -> list[tuple[str, T]]:
         """The (subject ref, record) pairs in the operation's `data`, or `Malformed`."""
         items = data.get(self.field)
         if not isinstance(items, list):
-            raise Malformed(f"data.{self.field}: expected a list, got {_type_name(items)}")
-        return [self.translate(partner, _Obj(item, f"{self.field}[{i}]")) for i, item in enumerate(items)]
+            raise Malformed(f"data.{self.field}: expected a list, got {type_name(items)}")
+        return [
+            self.translate(partner, JsonObject(item, f"{self.field}[{i}]")) for i, item in enumerate(items)
+        ]
 
 
 SEARCH = Operation(

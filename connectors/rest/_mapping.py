@@ -8,12 +8,11 @@ field and the type found, never the value, so no personal data lands in the hub'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
+from connectors._json import JsonObject, Malformed
 from connectors.canonical import (
     Address,
     Assessment,
@@ -61,98 +60,6 @@ _REFERRAL = {
 }
 
 
-class Malformed(ValueError):
-    """The partner's answer does not have the shape or the codes its API promises."""
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-class _Obj:
-    """One JSON object from the partner, read field by field with type checks."""
-
-    def __init__(self, value: Any, where: str) -> None:
-        if not isinstance(value, Mapping):
-            raise Malformed(f"{where}: expected an object, got {_type_name(value)}")
-        self.value, self.where = value, where
-
-    def _get(self, key: str, kind: type | tuple[type, ...], what: str, required: bool) -> Any:
-        value = self.value.get(key)
-        if value is None and not required:
-            return None
-        # bool is an int in Python, but `true` is never a page number in JSON.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise Malformed(f"{self.where}.{key}: expected {what}, got {_type_name(value)}")
-        return value
-
-    def text(self, key: str) -> str:
-        value: str = self._get(key, str, "a string", required=True)
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value: str | None = self._get(key, str, "a string or null", required=False)
-        return value
-
-    def opt_bool(self, key: str) -> bool | None:
-        value: bool | None = self._get(key, bool, "a boolean or null", required=False)
-        return value
-
-    def integer(self, key: str) -> int:
-        value: int = self._get(key, int, "a whole number", required=True)
-        return value
-
-    def items(self, key: str) -> list[Any]:
-        value: list[Any] = self._get(key, list, "a list", required=True)
-        return value
-
-    def obj(self, key: str) -> _Obj:
-        return _Obj(self._get(key, Mapping, "an object", required=True), f"{self.where}.{key}")
-
-    def objs(self, key: str) -> list[_Obj]:
-        return [_Obj(item, f"{self.where}.{key}[{i}]") for i, item in enumerate(self.items(key))]
-
-    def texts(self, key: str) -> list[str]:
-        items = self.items(key)
-        for i, item in enumerate(items):
-            if not isinstance(item, str):
-                raise Malformed(f"{self.where}.{key}[{i}]: expected a string, got {_type_name(item)}")
-        return items
-
-    def opt_date(self, key: str) -> date | None:
-        value = self.opt_text(key)
-        try:
-            return None if value is None else date.fromisoformat(value)
-        except ValueError:
-            raise Malformed(f"{self.where}.{key}: expected an ISO 8601 date") from None
-
-    def opt_datetime(self, key: str) -> datetime | None:
-        value = self.opt_text(key)
-        try:
-            return None if value is None else datetime.fromisoformat(value)
-        except ValueError:
-            raise Malformed(f"{self.where}.{key}: expected an ISO 8601 date and time") from None
-
-    def datetime(self, key: str) -> datetime:
-        value = self.opt_datetime(key)
-        if value is None:
-            raise Malformed(f"{self.where}.{key}: expected an ISO 8601 date and time, got null")
-        return value
-
-    def opt_code(self, key: str, codes: Mapping[str, E]) -> E | None:
-        value = self._get(key, str, "a code or null", required=False)
-        return None if value is None else self._known(key, value, codes)
-
-    def code(self, key: str, codes: Mapping[str, E]) -> E:
-        return self._known(key, self._get(key, str, "a code", required=True), codes)
-
-    def _known(self, key: str, value: str, codes: Mapping[str, E]) -> E:
-        if value not in codes:
-            # Codes are the partner's vocabulary, not personal data: naming the unknown one helps its fix.
-            raise Malformed(f"{self.where}.{key}: unknown code {value[:20]!r}")
-        return codes[value]
-
-
 def _codes(enum: type[E]) -> dict[str, E]:
     return {str(member.value): member for member in enum}
 
@@ -172,7 +79,7 @@ class Page:
 
 def read_page(body: Any, what: str) -> Page:
     """The `result` page of an enveloped answer to the request `what`."""
-    envelope = _Obj(body, what)
+    envelope = JsonObject(body, what)
     status = envelope.text("status")
     if status != "ok":
         raise Malformed(f"{what}.status: expected 'ok', got {status[:20]!r}")
@@ -180,17 +87,17 @@ def read_page(body: Any, what: str) -> Page:
     return Page(result.items("items"), result.integer("page"), result.integer("totalPages"))
 
 
-def _name(item: _Obj, alias: bool) -> PersonName:
+def _name(item: JsonObject, alias: bool) -> PersonName:
     return PersonName(item.text("lastName"), item.opt_text("firstNames"), alias=alias)
 
 
 def read_person(partner: str, item: Any, where: str) -> PersonRecord:
     """One `nominal` object."""
-    nominal = _Obj(item, where)
+    nominal = JsonObject(item, where)
     return PersonRecord(
         partner=partner,
         record_id=nominal.text("nominalId"),
-        names=(_name(nominal, False), *(_name(aka, True) for aka in nominal.objs("aka"))),
+        names=(_name(nominal, False), *(_name(aka, True) for aka in nominal.objects("aka"))),
         date_of_birth=nominal.opt_date("dateOfBirth"),
         gender=nominal.opt_code("sex", _SEX),
         nationality=nominal.opt_text("nationality"),
@@ -203,13 +110,13 @@ def read_person(partner: str, item: Any, where: str) -> PersonRecord:
                 town=a.opt_text("town"),
                 postcode=a.opt_text("postCode"),
             )
-            for a in nominal.objs("addresses")
+            for a in nominal.objects("addresses")
         ),
     )
 
 
-def _owner(item: Any, where: str) -> tuple[str, _Obj]:
-    obj = _Obj(item, where)
+def _owner(item: Any, where: str) -> tuple[str, JsonObject]:
+    obj = JsonObject(item, where)
     return obj.text("nominalId"), obj
 
 
@@ -250,7 +157,7 @@ def read_custody(partner: str, item: Any, where: str) -> tuple[str, CustodyRecor
         station=event.text("suite"),
         arrested_at=event.datetime("arrested"),
         arrest_reason=event.text("reason"),
-        offences=tuple(Offence(o.text("code"), o.text("text")) for o in event.objs("offences")),
+        offences=tuple(Offence(o.text("code"), o.text("text")) for o in event.objects("offences")),
         detention_authorised_by=event.opt_text("authorisedBy"),
         released_at=released,
         # No disposal yet means still detained, unless the partner recorded a release without one.
