@@ -24,7 +24,7 @@ test: $(STAMP)  ## Run the test suite (SQLite; PostgreSQL too where HUB_TEST_DAT
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy (strict on hub/ and connectors/)
-	$(BIN)/ruff check hub connectors tests bench
+	$(BIN)/ruff check --no-cache hub connectors tests bench
 	$(BIN)/mypy
 
 schema: $(STAMP)  ## Regenerate schema.graphql from the code

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from hub.audit.store import AuditFilter
-
 from tests.support import HubClient
 
 SEARCH = """query($c: PersonCriteria!) {

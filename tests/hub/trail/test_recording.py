@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub.audit.store import AuditFilter, StoredEvent
 
+from hub.audit.store import AuditFilter, StoredEvent
 from hub.settings import HubSettings
 from tests.support import HubClient, Partner, open_hub, partner_configs
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from hub.audit.store import AuditFilter, AuditStore
 from sqlalchemy.engine import make_url
 
+from hub.audit.store import AuditFilter, AuditStore
 from hub.db import create_engine
 from hub.demo import free_port, partners_toml
 from tests.support import Partner
