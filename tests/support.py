@@ -1,16 +1,25 @@
-"""Helpers the tests share: running demo partners, partner configurations, and the hub in process."""
+"""Helpers the tests share: running demo partners, partner configurations, the hub in process, and private
+PostgreSQL databases."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import tempfile
 import tomllib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors.contract import PartnerConfig
 from connectors.demo import graphql_partner, rest_partner
@@ -142,3 +151,40 @@ async def open_hub(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
                 yield HubClient(app, client)
+
+
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+
+
+def _admin(statement: str) -> None:
+    """Run one statement on the test server's own database, outside any transaction, in a thread of its
+    own (callers may be inside a running event loop)."""
+    assert PG_URL
+
+    async def run() -> None:
+        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@contextmanager
+def private_pg_database(prefix: str) -> Iterator[str]:
+    """A throwaway database on the test server (HUB_TEST_DATABASE_URL), dropped afterwards, so nothing
+    touches the shared one. Skips the test where no server is configured or databases cannot be made."""
+    if not PG_URL:
+        pytest.skip("HUB_TEST_DATABASE_URL is not set")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        _admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # no CREATEDB right: do not risk the shared database
+        pytest.skip(f"cannot create a private database on the test server: {exc}")
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

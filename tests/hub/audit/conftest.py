@@ -4,57 +4,30 @@ HUB_TEST_DATABASE_URL is set), the store on it, and events to append.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.audit.events import AuditEvent, Disclosure
 from hub.audit.store import AuditStore, create_audit_schema
 from hub.audit.tables import audit_chain_head, audit_disclosure, audit_event
 from hub.db import create_engine, metadata
+from tests.support import private_pg_database
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
-
-
-def admin(statement: str) -> None:
-    """Run one statement on the test server's own database, outside any transaction."""
-    assert PG_URL
-
-    async def run() -> None:
-        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    # A thread of its own: this may be asked for from inside a test's running event loop.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A throwaway database on the test server, so nothing here touches the shared `test` database."""
-    if not PG_URL:
-        pytest.skip("HUB_TEST_DATABASE_URL is not set")
-    name = f"audit_{uuid.uuid4().hex[:12]}"
-    try:
-        admin(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # no CREATEDB right: do not risk the shared database
-        pytest.skip(f"cannot create a private database on the test server: {exc}")
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with private_pg_database("audit") as url:
+        yield url
 
 
 # PostgreSQL only where the test server is configured, so that plain runs list no skips.

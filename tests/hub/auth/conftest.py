@@ -4,14 +4,11 @@ the opened auth services on it, and a small app made of the auth routes, the mid
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
-import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +17,7 @@ import pytest
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import Key
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,6 +28,7 @@ from hub.auth.services import AuthServices
 from hub.auth.tables import oauth_client, signing_key
 from hub.db import create_engine
 from hub.settings import HubSettings
+from tests.support import private_pg_database
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 BASE = "http://hub.test"
@@ -41,29 +37,8 @@ BASE = "http://hub.test"
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A throwaway database of its own on the test server (other tests use the shared one)."""
-    if not PG_URL:
-        pytest.skip("HUB_TEST_DATABASE_URL is not set")
-    name = f"hub_auth_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    def run(statement: str) -> None:
-        # A thread of its own: this fixture is first asked for from inside a test's running event loop.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, admin(statement)).result()
-
-    try:
-        run(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # no CREATEDB right: do not risk the shared database
-        pytest.skip(f"cannot create a private database on the test server: {exc}")
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with private_pg_database("hub_auth") as url:
+        yield url
 
 
 # PostgreSQL only where the test server is configured, so that plain runs list no skips.

@@ -7,19 +7,16 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from hub.audit.store import AuditFilter, AuditStore
 from hub.db import create_engine
 from hub.demo import free_port, partners_toml
-from tests.support import Partner
+from tests.support import Partner, private_pg_database
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="HUB_TEST_DATABASE_URL is not set")
@@ -28,18 +25,9 @@ SEARCH = "query($c: PersonCriteria!) { searchPersons(criteria: $c) { people { id
 
 
 @pytest.fixture
-async def throwaway_database() -> AsyncIterator[str]:
-    assert PG_URL
-    server = make_url(PG_URL)
-    name = f"hub_trail_{uuid.uuid4().hex[:10]}"
-    dsn = f"postgresql://{server.username or 'postgres'}@{server.host or '127.0.0.1'}:{server.port or 5432}/"
-    admin = await asyncpg.connect(dsn + (server.database or "postgres"))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+def throwaway_database() -> Iterator[str]:
+    with private_pg_database("hub_trail") as url:
+        yield url
 
 
 @pytest.fixture
