@@ -1,9 +1,14 @@
 """The audit store: appends events to the hash chain in the hub's database, and reads them back.
 
 Appends from every hub process serialise on the one row of `audit_chain_head`: the first statement of the
-transaction moves the head on (`UPDATE ... SET seq = seq + 1`), which takes that row's lock on PostgreSQL
+transaction moves the head on (`UPDATE ... SET seq = seq + n`), which takes that row's lock on PostgreSQL
 and the write lock on SQLite, so the chain stays one line however many replicas write. An event is
 committed before `append` returns.
+
+Within one process, appends commit in groups: while one transaction is writing, the events of requests that
+finish meanwhile queue up, and the next transaction writes them all (a group commit). A lone request pays
+for one short transaction; under load the lock on the head is taken once per group, not once per event, so
+the chain's one-writer-at-a-time does not cap the hub's throughput.
 
 Errors:
 
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import BigInteger, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -62,14 +67,47 @@ __all__ = [
 MIN_RETENTION_DAYS = 365
 _BATCH = 1000
 _BUSY_KEY = "hub.audit.busy_timeout_ms"
+#: At most this many events in one group commit.
+_MAX_GROUP = 200
 _TABLES = [audit_event, audit_disclosure, audit_chain_head]
 _head = audit_chain_head.c
 _ev = audit_event.c
 _dis = audit_disclosure.c
 
+# Built once: constant statements (values bound at execution) are compiled once and cached by SQLAlchemy.
+_MOVE_HEAD = (
+    update(audit_chain_head)
+    .where(_head.id == HEAD_ID)
+    .values(seq=_head.seq + bindparam("count", type_=BigInteger))
+    .returning(_head.seq, _head.hash, _head.checkpoint_seq, _head.checkpoint_hash)
+)
+_SET_HEAD_HASH = update(audit_chain_head).where(_head.id == HEAD_ID).values(hash=bindparam("new_hash"))
+_INSERT_EVENT = audit_event.insert()
+_INSERT_DISCLOSURE = audit_disclosure.insert()
+
 
 class AuditUnavailable(Exception):
     """The audit trail could not be written or read: fail closed (AUDIT_UNAVAILABLE, HTTP 503)."""
+
+
+@dataclass
+class _Pending:
+    """An event waiting for its group commit, prepared for the chain as far as it can be without its seq."""
+
+    event: AuditEvent
+    event_id: str
+    document_hash: str | None
+    stored: StoredEvent | None = None
+    error: BaseException | None = None
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> _Pending:
+        event = normalise_event(event)
+        return cls(event, str(uuid.uuid4()), document_hash(event.document))
+
+    @property
+    def settled(self) -> bool:
+        return self.stored is not None or self.error is not None
 
 
 @dataclass(frozen=True)
@@ -153,6 +191,8 @@ class AuditStore:
     def __init__(self, engine: AsyncEngine, write_timeout: float = 2.0) -> None:
         self.engine = engine
         self.write_timeout = write_timeout
+        self._queue: list[_Pending] = []
+        self._writing = asyncio.Lock()
 
     @asynccontextmanager
     async def _failing_closed(self, doing: str) -> AsyncIterator[None]:
@@ -166,17 +206,45 @@ class AuditStore:
             raise AuditUnavailable(f"Could not {doing}: {_describe(exc)}") from exc
 
     async def append(self, event: AuditEvent) -> StoredEvent:
-        """Add an event to the end of the chain and commit it.
+        """Add an event to the end of the chain and commit it (with any others queued meanwhile).
 
         Raises:
             AuditUnavailable: it could not be committed within `write_timeout`, for any reason.
         """
-        async with self._failing_closed("write the audit event"), asyncio.timeout(self.write_timeout):
-            event = normalise_event(event)
+        pending = _Pending.of(event)
+        self._queue.append(pending)
+        try:
+            async with self._failing_closed("write the audit event"), asyncio.timeout(self.write_timeout):
+                # Whoever holds the lock writes everything queued; a waiter often finds its event written.
+                async with self._writing:
+                    while not pending.settled:
+                        await self._write_group()
+                if pending.error is not None:
+                    raise pending.error
+                assert pending.stored is not None
+                return pending.stored
+        finally:
+            if not pending.settled and pending in self._queue:
+                self._queue.remove(pending)  # given up on (timed out): never written after its 503
+
+    async def _write_group(self) -> None:
+        group = self._queue[:_MAX_GROUP]
+        del self._queue[: len(group)]
+        try:
             async with self.engine.begin() as conn:
                 await self._sqlite_busy_within_timeout(conn)
-                seq, prev_hash, _, _ = await self._lock_head(conn)
-                return await self._insert(conn, seq, prev_hash, event)
+                seq, prev_hash, _, _ = await self._lock_head(conn, len(group))
+                stored = await self._insert(conn, seq - len(group) + 1, prev_hash, group)
+        except Exception as exc:
+            for pending in group:
+                pending.error = exc
+            raise
+        except BaseException:  # cancelled: the others in the group must not see a cancellation as theirs
+            for pending in group:
+                pending.error = AuditUnavailable("The audit write was interrupted.")
+            raise
+        for pending, event in zip(group, stored, strict=True):
+            pending.stored = event
 
     async def _sqlite_busy_within_timeout(self, conn: AsyncConnection) -> None:
         # A SQLite statement waiting for the lock cannot be cancelled: after asyncio's timeout the rollback
@@ -190,31 +258,36 @@ class AuditStore:
             await conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
             conn.info[_BUSY_KEY] = busy_ms
 
-    async def _lock_head(self, conn: AsyncConnection) -> tuple[int, str, int, str]:
-        # Moving the head first takes the lock every other writer waits on: the read after it is stable.
-        row = (
-            await conn.execute(
-                update(audit_chain_head)
-                .where(_head.id == HEAD_ID)
-                .values(seq=_head.seq + 1)
-                .returning(_head.seq, _head.hash, _head.checkpoint_seq, _head.checkpoint_hash)
-            )
-        ).first()
+    async def _lock_head(self, conn: AsyncConnection, count: int) -> tuple[int, str, int, str]:
+        """Move the head on by `count` seqs; the new head seq, the hash it had, and the checkpoint.
+
+        Moving the head first takes the lock every other writer waits on: the read after it is stable.
+        """
+        row = (await conn.execute(_MOVE_HEAD, {"count": count})).first()
         if row is None:
             raise AuditUnavailable("The audit chain head is missing: `hub audit verify` says more.")
         return row.seq, row.hash, row.checkpoint_seq, row.checkpoint_hash
 
+    @staticmethod
     async def _insert(
-        self, conn: AsyncConnection, seq: int, prev_hash: str, event: AuditEvent
-    ) -> StoredEvent:
-        event_id = str(uuid.uuid4())
-        doc_hash = document_hash(event.document)
-        digest = chain_hash(prev_hash, event_content(seq, event_id, event, doc_hash))
-        stored = StoredEvent(seq, event_id, digest, prev_hash, event, doc_hash)
-        await conn.execute(audit_event.insert().values(**event_row(stored)))
-        if event.disclosed:
-            await conn.execute(audit_disclosure.insert(), disclosure_rows(stored))
-        await conn.execute(update(audit_chain_head).where(_head.id == HEAD_ID).values(hash=digest))
+        conn: AsyncConnection, first_seq: int, prev_hash: str, group: list[_Pending]
+    ) -> list[StoredEvent]:
+        """Chain and insert events from `first_seq` on, after `prev_hash`; leave the head at the last."""
+        stored: list[StoredEvent] = []
+        events: list[dict[str, Any]] = []
+        disclosures: list[dict[str, Any]] = []
+        for seq, pending in enumerate(group, start=first_seq):
+            event_id, doc_hash = pending.event_id, pending.document_hash
+            digest = chain_hash(prev_hash, event_content(seq, event_id, pending.event, doc_hash))
+            event = StoredEvent(seq, event_id, digest, prev_hash, pending.event, doc_hash)
+            stored.append(event)
+            events.append(event_row(event))
+            disclosures.extend(disclosure_rows(event))
+            prev_hash = digest
+        await conn.execute(_INSERT_EVENT, events)
+        if disclosures:
+            await conn.execute(_INSERT_DISCLOSURE, disclosures)
+        await conn.execute(_SET_HEAD_HASH, {"new_hash": prev_hash})
         return stored
 
     async def _load(self, conn: AsyncConnection, query: Select[Any]) -> list[StoredEvent]:
@@ -382,7 +455,7 @@ class AuditStore:
         check_purge(before, retention_days)
         before, now = as_utc(before), datetime.now(UTC)
         async with self._failing_closed("purge the audit trail"), self.engine.begin() as conn:
-            seq, prev_hash, checkpoint, _ = await self._lock_head(conn)
+            seq, prev_hash, checkpoint, _ = await self._lock_head(conn, 1)
             first_kept = await conn.scalar(select(func.min(_ev.seq)).where(_ev.occurred_at >= before))
             to_seq = max(checkpoint, (first_kept if first_kept is not None else seq) - 1)
             gone = _ev.seq <= to_seq
@@ -419,5 +492,5 @@ class AuditStore:
                 operation_name=None, document=None, variables=record, denied_fields=(), disclosed=(),
                 failed_partners=(), outcome="purge", http_status=0, latency_ms=0.0,
             )  # fmt: skip
-            await self._insert(conn, seq, prev_hash, normalise_event(purge_event))
+            await self._insert(conn, seq, prev_hash, [_Pending.of(purge_event)])
         return int(count)

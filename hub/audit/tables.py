@@ -93,7 +93,9 @@ audit_chain_head = Table(
 
 def _clean(text: str) -> str:
     # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded: neither may fail a write.
-    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _opt(text: str | None) -> str | None:
@@ -123,7 +125,10 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
         document=_opt(event.document),
         variables=_json_variables(event.variables),
         denied_fields=tuple(_clean(f) for f in event.denied_fields),
-        disclosed=tuple(Disclosure(*(_clean(v) for v in dataclasses.astuple(d))) for d in event.disclosed),
+        disclosed=tuple(
+            Disclosure(_clean(d.partner), _clean(d.kind), _clean(d.record_id), _clean(d.person_record_id))
+            for d in event.disclosed
+        ),
         failed_partners=tuple(_clean(p) for p in event.failed_partners),
         outcome=_clean(event.outcome),
         latency_ms=latency_us(event.latency_ms) / 1000,
@@ -161,8 +166,16 @@ def event_row(stored: StoredEvent) -> dict[str, Any]:
 
 def disclosure_rows(stored: StoredEvent) -> list[dict[str, Any]]:
     """The `audit_disclosure` rows of a stored event, in order."""
+    seq = stored.seq
     return [
-        {"seq": stored.seq, "position": i, **dataclasses.asdict(d)}
+        {
+            "seq": seq,
+            "position": i,
+            "partner": d.partner,
+            "kind": d.kind,
+            "record_id": d.record_id,
+            "person_record_id": d.person_record_id,
+        }
         for i, d in enumerate(stored.event.disclosed)
     ]
 

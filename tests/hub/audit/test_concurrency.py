@@ -1,18 +1,25 @@
-"""Two hub processes appending to one database at once still make one linear, verifiable chain."""
+"""Appends at once, from one process (group commits) or several (one lock on the head), make one linear,
+verifiable chain; a group that fails fails every event in it, and an event given up on is never written."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from hub.audit.store import AuditFilter, AuditStore
-from tests.hub.audit.conftest import make_event
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.audit.store import AuditFilter, AuditStore, AuditUnavailable
+from tests.hub.audit.conftest import make_event, sql
 
 PER_PROCESS = 100
 
-# A hub process in miniature: its own engine and store, appending as fast as it can.
+# A hub process in miniature: its own engine and store, four requests at a time appending as fast as they can.
 WRITER = """
 import asyncio, sys
 from hub.audit.store import AuditStore
@@ -23,8 +30,10 @@ async def main(url: str, client: str, count: int) -> None:
     engine = create_engine(url)
     try:
         store = AuditStore(engine, write_timeout=30.0)
-        for n in range(count):
-            await store.append(make_event(n, client_id=client))
+        for start in range(0, count, 4):
+            await asyncio.gather(
+                *(store.append(make_event(n, client_id=client)) for n in range(start, min(start + 4, count)))
+            )
     finally:
         await engine.dispose()
 
@@ -49,3 +58,60 @@ async def test_two_processes_appending_at_once_make_one_chain(db_url: str, store
     assert await store.count(AuditFilter(client_id="replica-a")) == PER_PROCESS
     assert await store.count(AuditFilter()) == 2 * PER_PROCESS
     assert (await store.append(make_event())).seq == 2 * PER_PROCESS + 1
+
+
+def count_head_moves(engine: AsyncEngine) -> list[str]:
+    """Every statement that moves the chain head on: one per transaction that appends."""
+    seen: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("UPDATE audit_chain_head SET seq="):
+            seen.append(statement)
+
+    return seen
+
+
+async def test_appends_at_once_in_one_process_commit_in_groups(
+    engine: AsyncEngine, store: AuditStore
+) -> None:
+    moves = count_head_moves(engine)
+    written = await asyncio.gather(*(store.append(make_event(n)) for n in range(60)))
+
+    assert sorted(s.seq for s in written) == list(range(1, 61))
+    assert sorted(s.event.request_id for s in written) == sorted(f"req-{n}" for n in range(60))
+    # Requests that finished while a transaction was writing were written by the next one, together.
+    assert 1 < len(moves) < 60
+    result = await store.verify()
+    assert (result.ok, result.checked) == (True, 60), result.reason
+
+
+async def test_a_group_that_fails_fails_every_event_in_it(engine: AsyncEngine, store: AuditStore) -> None:
+    await sql(engine, "DROP TABLE audit_disclosure")
+    results = await asyncio.wait_for(
+        asyncio.gather(*(store.append(make_event(n)) for n in range(5)), return_exceptions=True), 30
+    )
+    assert all(isinstance(r, AuditUnavailable) for r in results), results
+    assert await store.count(AuditFilter()) == 0
+
+
+async def test_an_event_given_up_on_is_never_written_later(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("holds SQLite's write lock from another connection")
+    store = AuditStore(engine, write_timeout=0.3)
+    blocker = sqlite3.connect(engine.url.database or "", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        # The first holds the store's writer and waits on the database; the second queues behind it.
+        results = await asyncio.wait_for(
+            asyncio.gather(store.append(make_event(1)), store.append(make_event(2)), return_exceptions=True),
+            10,
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert all(isinstance(r, AuditUnavailable) for r in results), results
+
+    later = await store.append(make_event(3))
+    assert later.seq == 1 and later.event.request_id == "req-3"
+    assert await store.count(AuditFilter()) == 1
