@@ -18,11 +18,11 @@ from strawberry.asgi import GraphQL
 from connectors.contract import PartnerConfig
 from hub.access.policy import SharingPolicy
 from hub.audit.recorder import AUDIT_SCOPE_KEY, AuditRecorder, AuditStatus
-from hub.audit.store import AuditStore, create_audit_schema
+from hub.audit.store import AuditStore
 from hub.auth.middleware import BearerAuth
 from hub.auth.principal import ANONYMOUS
 from hub.auth.services import AuthServices
-from hub.db import create_engine
+from hub.db import create_engine, prepare_database
 from hub.federation.engine import Federation
 from hub.federation.partners import PartnerSet
 from hub.partners import load_partners
@@ -80,8 +80,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal ready
+        await prepare_database(engine, migrate=settings.auto_migrate)
         await auth.open()
-        await create_audit_schema(engine)
         try:
             await partner_set.open()
             ready = True

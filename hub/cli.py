@@ -208,6 +208,10 @@ from hub.audit.cli import audit as _audit_commands  # noqa: E402
 
 cli.add_command(_audit_commands)  # hub audit verify|export|purge
 
+from hub.migrations.cli import db as _db_commands  # noqa: E402
+
+cli.add_command(_db_commands)  # hub db upgrade|current|downgrade
+
 
 def main() -> None:
     cli(prog_name="hub")

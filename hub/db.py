@@ -1,8 +1,9 @@
-"""The hub's own database: OAuth clients and signing keys now, the audit trail later.
+"""The hub's own database: OAuth clients, signing keys and the audit trail.
 
-One `MetaData` holds every table the hub owns; modules that own tables (`hub.auth.tables`, ...) add theirs
-to it at import. SQLite is the embedded default (one file in the data directory); PostgreSQL is what
-replicas share in production. Tables are created with `create_all` until Alembic migrations arrive.
+One `MetaData` holds every table the hub owns; modules that own tables (`hub.auth.tables`,
+`hub.audit.tables`) add theirs to it at import. SQLite is the embedded default (one file in the data
+directory); PostgreSQL is what replicas share in production. The schema is made and changed by Alembic
+migrations only (`hub.migrations`, `hub db upgrade`); `metadata` is what they are checked against.
 """
 
 from __future__ import annotations
@@ -13,14 +14,27 @@ from typing import Any
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "as_utc", "create_engine", "create_schema", "metadata", "normalise_url"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "SchemaOutOfDate",
+    "as_utc",
+    "create_engine",
+    "create_schema",
+    "metadata",
+    "normalise_url",
+    "prepare_database",
+]
 
 metadata = MetaData()
 """Every table of the hub's own database."""
+
+
+class SchemaOutOfDate(Exception):
+    """The database is not at the schema revision this code needs (and the hub was told not to migrate)."""
+
 
 #: How long a SQLite writer waits for another (a `hub clients` command beside a running hub) before failing.
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -82,15 +96,26 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create the hub's tables that do not exist yet (idempotent; safe for replicas starting together)."""
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all, checkfirst=True)
-    except DBAPIError:
-        # Two replicas starting at once can both find a table missing; the one that loses the race to
-        # create it fails. Once more finds every table there.
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all, checkfirst=True)
+    """Bring the hub's database to the latest schema revision (idempotent; safe for replicas at once)."""
+    from hub.migrations import upgrade  # the migrations import the tables, which import this module
+
+    await upgrade(engine)
+
+
+async def prepare_database(engine: AsyncEngine, migrate: bool) -> None:
+    """Before the hub or a command uses its database: migrate it to the latest revision, or, where a
+    deployment step does that (`migrate=False`), check that it is there.
+
+    Raises:
+        SchemaOutOfDate: `migrate` is false and the database is not at the latest revision.
+        sqlalchemy.exc.DBAPIError: the database cannot be reached or changed.
+    """
+    from hub.migrations import require_current
+
+    if migrate:
+        await create_schema(engine)
+    else:
+        await require_current(engine)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -134,3 +134,11 @@ class HubSettings(BaseSettings):
         ge=365,
         description="Days audit events are kept before `hub audit purge` may delete them (at least 365).",
     )
+    auto_migrate: bool = Field(
+        default=True,
+        description=(
+            "Bring the hub's database to the latest schema revision at start-up (`hub db upgrade`). "
+            "Set false where a deployment step migrates first: the hub then refuses to start on an "
+            "out-of-date database."
+        ),
+    )

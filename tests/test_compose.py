@@ -48,7 +48,18 @@ def test_stack_has_the_hub_and_the_three_demo_partners(compose: dict[str, Any]) 
     assert {"hub", "southmoor", "eastvale", "demo-data"} <= set(compose["services"])
 
 
-@pytest.mark.parametrize("service", ["demo-data", "southmoor", "eastvale", "hub"])
+def test_replicas_share_postgresql_migrated_once_before_they_start(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    hub, migrate = services["hub"], services["migrate"]
+    assert hub["deploy"]["replicas"] >= 2
+    assert hub["environment"]["HUB_DATABASE_URL"] == migrate["environment"]["HUB_DATABASE_URL"]
+    assert hub["environment"]["HUB_DATABASE_URL"].startswith("postgresql://")
+    assert hub["environment"]["HUB_AUTO_MIGRATE"] == "false"
+    assert hub["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("service", ["demo-data", "southmoor", "eastvale", "hub", "migrate"])
 def test_every_service_command_is_a_valid_hub_invocation(compose: dict[str, Any], service: str) -> None:
     args = list(compose["services"][service]["command"])
     command: click.Command = cli

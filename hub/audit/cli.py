@@ -31,10 +31,9 @@ from hub.audit.store import (
     AuditUnavailable,
     VerifyResult,
     check_purge,
-    create_audit_schema,
 )
 from hub.auth.cli import _data_dir
-from hub.db import create_engine, normalise_url
+from hub.db import SchemaOutOfDate, create_engine, normalise_url, prepare_database
 from hub.settings import HubSettings
 
 __all__ = ["audit", "record"]
@@ -61,7 +60,7 @@ def _run(data_dir: Path, action: Callable[[AuditStore], Awaitable[T]]) -> T:
     async def main() -> T:
         engine = create_engine(url)
         try:
-            await create_audit_schema(engine)
+            await prepare_database(engine, migrate=settings.auto_migrate)
             return await action(AuditStore(engine, settings.audit_write_timeout_seconds))
         finally:
             await engine.dispose()
@@ -70,7 +69,7 @@ def _run(data_dir: Path, action: Callable[[AuditStore], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    except (AuditUnavailable, SQLAlchemyError, OSError) as exc:
+    except (AuditUnavailable, SQLAlchemyError, OSError, SchemaOutOfDate) as exc:
         raise click.ClickException(f"The audit trail in {where} cannot be used: {exc}") from None
 
 

@@ -28,11 +28,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, bindparam, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.audit.chain import (
-    GENESIS_HASH,
     VerifyResult,
     chain_hash,
     check_chain,
@@ -50,7 +48,7 @@ from hub.audit.tables import (
     normalise_event,
     stored_event,
 )
-from hub.db import as_utc, metadata
+from hub.db import as_utc, create_schema
 
 __all__ = [
     "MIN_RETENTION_DAYS",
@@ -143,33 +141,14 @@ def check_purge(before: datetime, retention_days: int, now: datetime | None = No
 
 
 async def create_audit_schema(engine: AsyncEngine) -> None:
-    """Create the audit tables and the chain head, where missing (idempotent, safe for replicas at once).
+    """Bring the hub's database, the audit tables and the chain's head among it, to the latest revision
+    (`hub.migrations`; idempotent, safe for replicas at once).
 
     Raises:
         AuditUnavailable: the database cannot be reached or changed.
     """
     try:
-        for attempt in range(2):
-            try:
-                async with engine.begin() as conn:
-                    await conn.run_sync(metadata.create_all, tables=_TABLES, checkfirst=True)
-                break
-            except DBAPIError:  # two replicas raced to create a table: once more finds it there
-                if attempt:
-                    raise
-        async with engine.begin() as conn:
-            has_head = await conn.scalar(select(_head.id).where(_head.id == HEAD_ID))
-            # No head over existing events means it was deleted: leave that for `verify` to report, and
-            # let appends fail closed, rather than start a second chain over the first.
-            has_events = await conn.scalar(select(_ev.seq).limit(1))
-            if has_head is None and has_events is None:
-                await conn.execute(
-                    audit_chain_head.insert().values(
-                        id=HEAD_ID, seq=0, hash=GENESIS_HASH, checkpoint_seq=0, checkpoint_hash=GENESIS_HASH
-                    )
-                )
-    except IntegrityError:
-        pass  # another process made the head first
+        await create_schema(engine)
     except Exception as exc:
         raise AuditUnavailable(f"Cannot create the audit tables: {_describe(exc)}") from exc
 

@@ -25,7 +25,7 @@ from hub.auth.principal import OrganisationType
 from hub.auth.scopes import DEMO_CLIENTS, SCOPES
 from hub.auth.services import AuthServices
 from hub.auth.tokens import ScopeNotAllowed
-from hub.db import create_engine, normalise_url
+from hub.db import SchemaOutOfDate, create_engine, normalise_url, prepare_database
 from hub.settings import HubSettings
 
 __all__ = ["clients", "keys", "register", "token"]
@@ -58,6 +58,7 @@ def _run(data_dir: Path, action: Callable[[AuthServices], Awaitable[T]]) -> T:
     async def main() -> T:
         engine = create_engine(url)
         try:
+            await prepare_database(engine, migrate=settings.auto_migrate)
             services = AuthServices.from_settings(settings, engine)
             try:
                 await services.open()
@@ -71,7 +72,7 @@ def _run(data_dir: Path, action: Callable[[AuthServices], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except (ClientError, ScopeNotAllowed, IssuerConfigError) as exc:
         raise click.ClickException(str(exc)) from None
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, SchemaOutOfDate) as exc:
         raise click.ClickException(f"The hub's database {where} cannot be used: {exc}") from None
 
 

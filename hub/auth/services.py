@@ -13,14 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-import hub.auth.tables  # noqa: F401  # registers the auth tables on hub.db.metadata before create_schema
 from hub.auth.clients import ClientStore, UnknownClient
 from hub.auth.endpoints import auth_routes
 from hub.auth.issuers import TrustedIssuers
 from hub.auth.keys import KeyStore
 from hub.auth.middleware import BearerAuth
 from hub.auth.tokens import TokenIssuer, TokenValidator
-from hub.db import create_schema
 from hub.settings import HubSettings
 
 __all__ = ["AuthServices", "ClientNotActive"]
@@ -94,10 +92,10 @@ class AuthServices:
         return cls(engine, clients, keys, issuer, validator, trusted)
 
     async def open(self) -> None:
-        """Create the tables that are missing and the first signing key if there is none, and read the
-        trusted issuers' keys (an unreachable issuer is logged, not fatal: its keys are fetched again later).
+        """Make the first signing key if there is none, and read the trusted issuers' keys (an unreachable
+        issuer is logged, not fatal: its keys are fetched again later). The database must be migrated
+        (`hub.db.prepare_database`).
         """
-        await create_schema(self.engine)
         await self.keys.ensure_key()
         await self.trusted.prefetch()
 

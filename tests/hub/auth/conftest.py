@@ -26,7 +26,7 @@ from starlette.routing import Route
 from hub.auth.principal import ANONYMOUS, Principal
 from hub.auth.services import AuthServices
 from hub.auth.tables import oauth_client, signing_key
-from hub.db import create_engine
+from hub.db import create_engine, create_schema
 from hub.settings import HubSettings
 from tests.support import private_pg_database
 
@@ -68,6 +68,7 @@ def settings(tmp_path: Path, db_url: str) -> HubSettings:
 @pytest.fixture
 async def engine(settings: HubSettings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings.effective_database_url)
+    await create_schema(engine)
     yield engine
     await engine.dispose()
 
