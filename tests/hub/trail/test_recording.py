@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ async def test_each_query_leaves_one_event_whose_disclosures_match_the_response(
     event = stored.event
     assert event.client_id == client and event.purpose == purpose and event.justification
     assert event.request_id == response.headers["X-Request-Id"]
+    assert re.fullmatch(r"audit;dur=\d+\.\d\d", response.headers["Server-Timing"])
     assert event.operation_name == "Records" and event.document and stored.document_hash
     assert event.variables == {"id": person_id}
     assert event.http_status == 200 and event.outcome == "ok"
