@@ -92,6 +92,7 @@ def create_app(
                 await partner_set.aclose()
         finally:
             await auth.aclose()
+            await audit.aclose()
             await engine.dispose()
 
     async def healthz(request: Request) -> Response:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -23,9 +24,11 @@ __all__ = [
     "as_utc",
     "create_engine",
     "create_schema",
+    "create_sqlite_writer_engine",
     "metadata",
     "normalise_url",
     "prepare_database",
+    "sqlite_file_url",
 ]
 
 metadata = MetaData()
@@ -74,25 +77,51 @@ def create_engine(url: str) -> AsyncEngine:
     if not parsed.drivername.startswith("sqlite"):
         return create_async_engine(parsed, pool_pre_ping=True)
     database = parsed.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    in_memory = _in_memory(database)
     if in_memory:
         engine = create_async_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    _set_sqlite_pragmas(engine.sync_engine, wal=not in_memory, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+    return engine
+
+
+def sqlite_file_url(url: str | URL) -> URL | None:
+    """A SQLite file's URL with the synchronous driver; None for other databases and in-memory SQLite."""
+    parsed = normalise_url(url)
+    if not parsed.drivername.startswith("sqlite") or _in_memory(parsed.database or ""):
+        return None
+    return parsed.set(drivername="sqlite+pysqlite")
+
+
+def _in_memory(database: str) -> bool:
+    return database in ("", ":memory:") or database.startswith("file::memory:")
+
+
+def create_sqlite_writer_engine(url: URL, busy_timeout_ms: int) -> Engine:
+    """A synchronous engine on a SQLite file, for short write transactions run whole in a worker thread.
+
+    Each statement through the async engine costs a hop to aiosqlite's thread and back; a transaction of
+    five statements run in one worker thread costs one. The audit trail writes this way.
+    """
+    engine = create_sync_engine(url)
+    _set_sqlite_pragmas(engine, wal=True, busy_timeout_ms=busy_timeout_ms)
+    return engine
+
+
+def _set_sqlite_pragmas(engine: Engine, wal: bool, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
-            if not in_memory:
+            if wal:
                 cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
-
-    return engine
 
 
 async def create_schema(engine: AsyncEngine) -> None:

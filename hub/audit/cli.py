@@ -61,7 +61,11 @@ def _run(data_dir: Path, action: Callable[[AuditStore], Awaitable[T]]) -> T:
         engine = create_engine(url)
         try:
             await prepare_database(engine, migrate=settings.auto_migrate)
-            return await action(AuditStore(engine, settings.audit_write_timeout_seconds))
+            store = AuditStore(engine, settings.audit_write_timeout_seconds)
+            try:
+                return await action(store)
+            finally:
+                await store.aclose()
         finally:
             await engine.dispose()
 

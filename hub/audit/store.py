@@ -20,6 +20,7 @@ Errors:
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing, asynccontextmanager
@@ -28,7 +29,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.expression import Executable
 
 from hub.audit.chain import (
     VerifyResult,
@@ -48,7 +51,7 @@ from hub.audit.tables import (
     normalise_event,
     stored_event,
 )
-from hub.db import as_utc, create_schema
+from hub.db import as_utc, create_schema, create_sqlite_writer_engine, sqlite_file_url
 
 __all__ = [
     "MIN_RETENTION_DAYS",
@@ -64,7 +67,6 @@ __all__ = [
 #: The shortest retention a purge accepts, whatever the settings say.
 MIN_RETENTION_DAYS = 365
 _BATCH = 1000
-_BUSY_KEY = "hub.audit.busy_timeout_ms"
 #: At most this many events in one group commit.
 _MAX_GROUP = 200
 _TABLES = [audit_event, audit_disclosure, audit_chain_head]
@@ -95,13 +97,15 @@ class _Pending:
     event: AuditEvent
     event_id: str
     document_hash: str | None
+    #: When its request stops waiting (time.monotonic()): a group is never committed after its earliest.
+    deadline: float = float("inf")
     stored: StoredEvent | None = None
     error: BaseException | None = None
 
     @classmethod
-    def of(cls, event: AuditEvent) -> _Pending:
+    def of(cls, event: AuditEvent, deadline: float = float("inf")) -> _Pending:
         event = normalise_event(event)
-        return cls(event, str(uuid.uuid4()), document_hash(event.document))
+        return cls(event, str(uuid.uuid4()), document_hash(event.document), deadline)
 
     @property
     def settled(self) -> bool:
@@ -153,10 +157,38 @@ async def create_audit_schema(engine: AsyncEngine) -> None:
         raise AuditUnavailable(f"Cannot create the audit tables: {_describe(exc)}") from exc
 
 
+def _loop_time(monotonic: float) -> float:
+    """A `time.monotonic()` moment on the running loop's clock (the same clock, unless a loop changed it)."""
+    return asyncio.get_running_loop().time() + (monotonic - time.monotonic())
+
+
 def _describe(exc: BaseException) -> str:
     # The first line only: SQLAlchemy appends the SQL and its parameters, which may hold audited data.
     text = str(exc).strip().split("\n", 1)[0] or type(exc).__name__
     return text[:300]
+
+
+def _chained(
+    first_seq: int, prev_hash: str, group: list[_Pending]
+) -> tuple[list[StoredEvent], list[tuple[Executable, Any]]]:
+    """The events of `group` chained from `first_seq` after `prev_hash`, and the statements that insert
+    them and leave the head at the last one."""
+    stored: list[StoredEvent] = []
+    events: list[dict[str, Any]] = []
+    disclosures: list[dict[str, Any]] = []
+    for seq, pending in enumerate(group, start=first_seq):
+        event_id, doc_hash = pending.event_id, pending.document_hash
+        digest = chain_hash(prev_hash, event_content(seq, event_id, pending.event, doc_hash))
+        event = StoredEvent(seq, event_id, digest, prev_hash, pending.event, doc_hash)
+        stored.append(event)
+        events.append(event_row(event))
+        disclosures.extend(disclosure_rows(event))
+        prev_hash = digest
+    statements: list[tuple[Executable, Any]] = [(_INSERT_EVENT, events)]
+    if disclosures:
+        statements.append((_INSERT_DISCLOSURE, disclosures))
+    statements.append((_SET_HEAD_HASH, {"new_hash": prev_hash}))
+    return stored, statements
 
 
 class AuditStore:
@@ -172,6 +204,11 @@ class AuditStore:
         self.write_timeout = write_timeout
         self._queue: list[_Pending] = []
         self._writing = asyncio.Lock()
+        # A SQLite file is written from a worker thread, a whole transaction at a time (one thread hop, not
+        # one per statement).
+        file_url = sqlite_file_url(engine.url)
+        busy_ms = max(1, int(write_timeout * 1000))
+        self._sqlite_writer = create_sqlite_writer_engine(file_url, busy_ms) if file_url else None
 
     @asynccontextmanager
     async def _failing_closed(self, doing: str) -> AsyncIterator[None]:
@@ -188,16 +225,21 @@ class AuditStore:
         """Add an event to the end of the chain and commit it (with any others queued meanwhile).
 
         Raises:
-            AuditUnavailable: it could not be committed within `write_timeout`, for any reason.
+            AuditUnavailable: it could not be committed within `write_timeout`, for any reason. Then it was
+                not committed at all: a request that fails closed never leaves an event saying it disclosed.
         """
-        pending = _Pending.of(event)
+        pending = _Pending.of(event, time.monotonic() + self.write_timeout)
         self._queue.append(pending)
         try:
-            async with self._failing_closed("write the audit event"), asyncio.timeout(self.write_timeout):
+            async with self._failing_closed("write the audit event"):
+                async with asyncio.timeout_at(_loop_time(pending.deadline)):
+                    await self._writing.acquire()
                 # Whoever holds the lock writes everything queued; a waiter often finds its event written.
-                async with self._writing:
+                try:
                     while not pending.settled:
                         await self._write_group()
+                finally:
+                    self._writing.release()
                 if pending.error is not None:
                     raise pending.error
                 assert pending.stored is not None
@@ -209,11 +251,15 @@ class AuditStore:
     async def _write_group(self) -> None:
         group = self._queue[:_MAX_GROUP]
         del self._queue[: len(group)]
+        deadline = min(p.deadline for p in group)
         try:
-            async with self.engine.begin() as conn:
-                await self._sqlite_busy_within_timeout(conn)
-                seq, prev_hash, _, _ = await self._lock_head(conn, len(group))
-                stored = await self._insert(conn, seq - len(group) + 1, prev_hash, group)
+            if self._sqlite_writer is not None:
+                # Not cancellable (a thread): it checks the deadline itself, and rolls back past it.
+                stored = await asyncio.to_thread(self._write_in_thread, self._sqlite_writer, group, deadline)
+            else:
+                async with asyncio.timeout_at(_loop_time(deadline)), self.engine.begin() as conn:
+                    seq, prev_hash, _, _ = await self._lock_head(conn, len(group))
+                    stored = await self._insert(conn, seq - len(group) + 1, prev_hash, group)
         except Exception as exc:
             for pending in group:
                 pending.error = exc
@@ -225,17 +271,29 @@ class AuditStore:
         for pending, event in zip(group, stored, strict=True):
             pending.stored = event
 
-    async def _sqlite_busy_within_timeout(self, conn: AsyncConnection) -> None:
-        # A SQLite statement waiting for the lock cannot be cancelled: after asyncio's timeout the rollback
-        # would still wait out the engine's busy timeout (5 s). So SQLite gives up first, and says so. Set
-        # once per pooled connection (a pragma costs a thread hop), and left set: other writers on this
-        # engine then wait as long as an audit write may, which is what the hub's own process wants anyway.
-        if conn.dialect.name != "sqlite":
-            return
-        busy_ms = max(1, int(self.write_timeout * 900))
-        if conn.info.get(_BUSY_KEY) != busy_ms:
-            await conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
-            conn.info[_BUSY_KEY] = busy_ms
+    @staticmethod
+    def _write_in_thread(writer: Engine, group: list[_Pending], deadline: float) -> list[StoredEvent]:
+        """The same transaction as the async path, run whole in a worker thread (SQLite files): it waits
+        for SQLite's lock no longer than the deadline, and does not commit past it."""
+        with writer.begin() as conn:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                raise TimeoutError
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={remaining_ms}")
+            row = conn.execute(_MOVE_HEAD, {"count": len(group)}).first()
+            if row is None:
+                raise AuditUnavailable("The audit chain head is missing: `hub audit verify` says more.")
+            stored, statements = _chained(row.seq - len(group) + 1, row.hash, group)
+            for statement, parameters in statements:
+                conn.execute(statement, parameters)
+            if time.monotonic() > deadline:
+                raise TimeoutError  # its request has given up: roll back rather than record a disclosure
+        return stored
+
+    async def aclose(self) -> None:
+        """Release the store's own connections (the engine is its owner's to dispose of)."""
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.dispose()
 
     async def _lock_head(self, conn: AsyncConnection, count: int) -> tuple[int, str, int, str]:
         """Move the head on by `count` seqs; the new head seq, the hash it had, and the checkpoint.
@@ -252,21 +310,9 @@ class AuditStore:
         conn: AsyncConnection, first_seq: int, prev_hash: str, group: list[_Pending]
     ) -> list[StoredEvent]:
         """Chain and insert events from `first_seq` on, after `prev_hash`; leave the head at the last."""
-        stored: list[StoredEvent] = []
-        events: list[dict[str, Any]] = []
-        disclosures: list[dict[str, Any]] = []
-        for seq, pending in enumerate(group, start=first_seq):
-            event_id, doc_hash = pending.event_id, pending.document_hash
-            digest = chain_hash(prev_hash, event_content(seq, event_id, pending.event, doc_hash))
-            event = StoredEvent(seq, event_id, digest, prev_hash, pending.event, doc_hash)
-            stored.append(event)
-            events.append(event_row(event))
-            disclosures.extend(disclosure_rows(event))
-            prev_hash = digest
-        await conn.execute(_INSERT_EVENT, events)
-        if disclosures:
-            await conn.execute(_INSERT_DISCLOSURE, disclosures)
-        await conn.execute(_SET_HEAD_HASH, {"new_hash": prev_hash})
+        stored, statements = _chained(first_seq, prev_hash, group)
+        for statement, parameters in statements:
+            await conn.execute(statement, parameters)
         return stored
 
     async def _load(self, conn: AsyncConnection, query: Select[Any]) -> list[StoredEvent]:

@@ -57,8 +57,10 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine) -> AuditStore:
-    return AuditStore(engine, write_timeout=10.0)
+async def store(engine: AsyncEngine) -> AsyncIterator[AuditStore]:
+    store = AuditStore(engine, write_timeout=10.0)
+    yield store
+    await store.aclose()
 
 
 def make_event(n: int = 1, **changes: Any) -> AuditEvent:

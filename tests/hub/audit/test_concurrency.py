@@ -7,11 +7,13 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.audit.store import AuditFilter, AuditStore, AuditUnavailable
@@ -60,28 +62,29 @@ async def test_two_processes_appending_at_once_make_one_chain(db_url: str, store
     assert (await store.append(make_event())).seq == 2 * PER_PROCESS + 1
 
 
-def count_head_moves(engine: AsyncEngine) -> list[str]:
-    """Every statement that moves the chain head on: one per transaction that appends."""
+@pytest.fixture
+def head_moves() -> Iterator[list[str]]:
+    """Every statement that moves the chain head on, on any engine: one per transaction that appends."""
     seen: list[str] = []
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.startswith("UPDATE audit_chain_head SET seq="):
             seen.append(statement)
 
-    return seen
+    event.listen(Engine, "before_cursor_execute", _seen)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", _seen)
 
 
 async def test_appends_at_once_in_one_process_commit_in_groups(
-    engine: AsyncEngine, store: AuditStore
+    store: AuditStore, head_moves: list[str]
 ) -> None:
-    moves = count_head_moves(engine)
     written = await asyncio.gather(*(store.append(make_event(n)) for n in range(60)))
 
     assert sorted(s.seq for s in written) == list(range(1, 61))
     assert sorted(s.event.request_id for s in written) == sorted(f"req-{n}" for n in range(60))
     # Requests that finished while a transaction was writing were written by the next one, together.
-    assert 1 < len(moves) < 60
+    assert 1 < len(head_moves) < 60
     result = await store.verify()
     assert (result.ok, result.checked) == (True, 60), result.reason
 
