@@ -81,7 +81,8 @@ def create_engine(url: str) -> AsyncEngine:
     if in_memory:
         engine = create_async_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if not database.startswith("file:"):  # a URI filename names an existing file (mode=ro, ...)
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed)
 
     _set_sqlite_pragmas(engine.sync_engine, wal=not in_memory, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
