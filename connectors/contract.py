@@ -52,6 +52,16 @@ class PartnerConfig:
     title: str = ""
     timeout: float = DEFAULT_TIMEOUT
     max_batch_size: int = 100
+    #: Failed calls in a row (each after its retries) that open the hub's circuit breaker for the partner.
+    breaker_threshold: int = 5
+    #: Seconds the breaker stays open before it lets one trial call through (half-open).
+    breaker_cooldown: float = 30.0
+    #: Attempts per idempotent read, the first included (1: never retry), all within `timeout`.
+    retry_attempts: int = 2
+    #: Upper bound of the first retry's random wait in seconds; it doubles per retry (full jitter).
+    retry_backoff: float = 0.05
+    #: Most calls to the partner in flight at once from one hub process; more wait (within `timeout`).
+    max_concurrent_calls: int = 20
     connection: Mapping[str, Any] = field(default_factory=dict)
     mapping: Mapping[str, Any] = field(default_factory=dict)
     #: If set, the partner is asked only for these capabilities (a sharing agreement may be narrower than

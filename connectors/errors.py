@@ -6,10 +6,16 @@
     └── PartnerError                the partner failed this call; the rest of the answer goes on
         ├── PartnerUnavailable      retriable: refused connection, network error, 5xx
         │   └── PartnerTimeout      retriable: no answer within the partner's timeout
-        └── PartnerBadResponse      not retriable: the partner answered, but with garbage
+        ├── PartnerBadResponse      not retriable: the partner answered, but with garbage
+        └── PartnerCircuitOpen      not tried: the hub's circuit breaker for the partner is open
 
 Connectors translate their library's exceptions at the boundary (`raise PartnerUnavailable(...) from exc`),
 so the hub never sees an httpx, SQLAlchemy or GraphQL client error. Messages never carry secrets.
+
+`retriable` says whether the same call may succeed if made again at once; the hub retries an idempotent read
+only then (and only within the partner's timeout). Each class has a default; a connector that knows better
+passes it, e.g. `PartnerUnavailable(name, "HTTP 403 from the partner", retriable=False)`.
+`PartnerCircuitOpen` is raised by the hub, never by a connector.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ __all__ = [
     "ConnectorConfigError",
     "ConnectorError",
     "PartnerBadResponse",
+    "PartnerCircuitOpen",
     "PartnerError",
     "PartnerTimeout",
     "PartnerUnavailable",
@@ -42,11 +49,15 @@ class PartnerError(ConnectorError):
 
     code = "PARTNER_ERROR"
     outcome = "error"
+    #: Whether making the same call again at once may succeed (the default of each class).
+    retriable = False
 
-    def __init__(self, partner: str, message: str) -> None:
+    def __init__(self, partner: str, message: str, *, retriable: bool | None = None) -> None:
         super().__init__(f"partner '{partner}': {message}")
         self.partner = partner
         self.detail = message
+        if retriable is not None:
+            self.retriable = retriable
 
 
 class PartnerUnavailable(PartnerError):
@@ -54,6 +65,7 @@ class PartnerUnavailable(PartnerError):
 
     code = "PARTNER_UNAVAILABLE"
     outcome = "unavailable"
+    retriable = True
 
 
 class PartnerTimeout(PartnerUnavailable):
@@ -68,3 +80,13 @@ class PartnerBadResponse(PartnerError):
 
     code = "PARTNER_BAD_RESPONSE"
     outcome = "bad-response"
+
+
+class PartnerCircuitOpen(PartnerError):
+    """The hub did not call the partner: its circuit breaker is open after repeated failures.
+
+    Raised by the hub, not by connectors. The partner is tried again after the breaker's cool-down.
+    """
+
+    code = "PARTNER_CIRCUIT_OPEN"
+    outcome = "circuit-open"

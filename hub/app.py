@@ -1,4 +1,10 @@
-"""The HTTP application: Starlette routes, the GraphQL endpoint, and the partners' lifecycle."""
+"""The HTTP application: Starlette routes, the GraphQL endpoint, and the partners' lifecycle.
+
+`/healthz` says whether this process is up (partners' connectors open, audit database answering);
+`/readyz` whether it can serve an answer now: its database answers and at least one partner's circuit breaker
+is not open (with every breaker open, any answer would be empty). Neither needs a token; neither shows
+personal data.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from hub.auth.middleware import BearerAuth
 from hub.auth.principal import ANONYMOUS
 from hub.auth.services import AuthServices
 from hub.db import create_engine, prepare_database
+from hub.federation.breaker import BreakerState
 from hub.federation.engine import Federation
 from hub.federation.partners import PartnerSet
 from hub.partners import load_partners
@@ -68,7 +75,10 @@ def create_app(
         if settings.partners_file is None:
             raise ValueError("No partners: set HUB_PARTNERS_FILE (or pass --partners) to a partners file.")
         partners = load_partners(
-            settings.partners_file, settings.partner_timeout, settings.partner_max_batch_size
+            settings.partners_file,
+            settings.partner_timeout,
+            settings.partner_max_batch_size,
+            settings.partner_defaults(),
         )
     partner_set = PartnerSet(partners)
     engine = create_engine(settings.effective_database_url)
@@ -106,10 +116,23 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if healthy else 503)
 
+    async def readyz(request: Request) -> Response:
+        database_ok = await _database_answers(engine)
+        breakers = partner_set.breaker_states()
+        reachable = any(state is not BreakerState.OPEN for state in breakers.values())
+        serving = ready and database_ok and reachable
+        body = {
+            "status": "ready" if serving else ("starting" if not ready else "unavailable"),
+            "database": "ok" if database_ok else "unavailable",
+            "partners": [{"name": name, "breaker": state.value} for name, state in breakers.items()],
+        }
+        return JSONResponse(body, status_code=200 if serving else 503)
+
     graphql = HubGraphQL(settings, partner_set, audit)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *auth.routes(),
         ],

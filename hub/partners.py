@@ -5,8 +5,13 @@
     kind = "rest"                       # a connector kind: sql, rest, graphql, or a plug-in's
     title = "Southmoor Constabulary"    # shown to people
     contact = "Southmoor PSU, 01632 960100"   # whom to call about its records (hit / no-hit answers)
-    timeout = 2.5                       # seconds per call (default: HUB_PARTNER_TIMEOUT)
+    timeout = 2.5                       # seconds per call, retries included (default: HUB_PARTNER_TIMEOUT)
     max_batch_size = 100                # most ids per batched call (default: HUB_PARTNER_MAX_BATCH_SIZE)
+    breaker_threshold = 5               # failed calls in a row that open its circuit breaker
+    breaker_cooldown = 30               # seconds open before one trial call (half-open)
+    retry_attempts = 2                  # attempts per idempotent read, the first included (1: no retry)
+    retry_backoff = 0.05                # first retry's longest random wait, doubling per retry
+    max_concurrent_calls = 20           # most calls in flight at once from one hub process
     capabilities = ["search", "people", "custody"]   # optional: ask it for no more than this
     [partners.connection]               # kind-specific: see docs/partners.md
     base_url = "https://api.southmoor.example"
@@ -21,8 +26,9 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from connectors.contract import Capability, PartnerConfig
 from connectors.errors import ConnectorConfigError
@@ -39,10 +45,28 @@ _KEYS = {
     "contact",
     "timeout",
     "max_batch_size",
+    "breaker_threshold",
+    "breaker_cooldown",
+    "retry_attempts",
+    "retry_backoff",
+    "max_concurrent_calls",
     "capabilities",
     "connection",
     "mapping",
 }
+
+#: The numeric keys: (whole number, lowest value, whether the lowest is allowed, what the value must be).
+_NUMBERS: dict[str, tuple[bool, float, bool, str]] = {
+    "timeout": (False, 0, False, "a positive number of seconds"),
+    "max_batch_size": (True, 1, True, "a whole number >= 1"),
+    "breaker_threshold": (True, 1, True, "a whole number >= 1"),
+    "breaker_cooldown": (False, 0, False, "a positive number of seconds"),
+    "retry_attempts": (True, 1, True, "a whole number >= 1"),
+    "retry_backoff": (False, 0, True, "a number of seconds >= 0"),
+    "max_concurrent_calls": (True, 1, True, "a whole number >= 1"),
+}
+#: Each numeric key's default when neither the file nor the hub's settings give one.
+_BUILT_IN = {f.name: cast(float, f.default) for f in fields(PartnerConfig) if f.name in _NUMBERS}
 
 
 class PartnersFileError(ConnectorConfigError):
@@ -67,9 +91,20 @@ def _expand(value: Any, where: str, problems: list[str]) -> Any:
     return value
 
 
-def _parse_one(
-    i: int, raw: Any, default_timeout: float, default_batch: int, problems: list[str]
-) -> PartnerConfig | None:
+def _number(key: str, value: Any, label: str, problems: list[str]) -> float | int | None:
+    whole, lowest, inclusive, what = _NUMBERS[key]
+    valid = (
+        not isinstance(value, bool)
+        and isinstance(value, int if whole else int | float)
+        and (value >= lowest if inclusive else value > lowest)
+    )
+    if not valid:
+        problems.append(f"{label}: '{key}' must be {what}, got {value!r}")
+        return None
+    return value if whole else float(value)
+
+
+def _parse_one(i: int, raw: Any, defaults: Mapping[str, float], problems: list[str]) -> PartnerConfig | None:
     if not isinstance(raw, Mapping):
         problems.append(f"partners[{i}] must be a table")
         return None
@@ -83,12 +118,7 @@ def _parse_one(
     kind = raw.get("kind")
     if kind not in kinds():
         problems.append(f"{label}: 'kind' is {kind!r}; known kinds: {', '.join(kinds())}")
-    timeout = raw.get("timeout", default_timeout)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        problems.append(f"{label}: 'timeout' must be a positive number of seconds, got {timeout!r}")
-    batch = raw.get("max_batch_size", default_batch)
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        problems.append(f"{label}: 'max_batch_size' must be a whole number >= 1, got {batch!r}")
+    numbers = {key: _number(key, raw.get(key, defaults[key]), label, problems) for key in _NUMBERS}
     capabilities: frozenset[Capability] | None = None
     if "capabilities" in raw:
         valid = {c.value for c in Capability}
@@ -108,25 +138,33 @@ def _parse_one(
         kind=str(kind),
         title=str(raw.get("title", "")),
         contact=str(raw.get("contact", "")),
-        timeout=float(timeout),
-        max_batch_size=batch,
         connection=_expand(raw.get("connection", {}), f"{label}: connection", problems),
         mapping=dict(raw.get("mapping", {})),
         capabilities=capabilities,
+        **numbers,  # type: ignore[arg-type]  # each checked by `_number` to be of its field's type
     )
 
 
 def parse_partners(
-    document: Mapping[str, Any], default_timeout: float = 5.0, default_batch: int = 100
+    document: Mapping[str, Any],
+    default_timeout: float = 5.0,
+    default_batch: int = 100,
+    defaults: Mapping[str, float] | None = None,
 ) -> list[PartnerConfig]:
-    """Partner configurations from a parsed partners file; `PartnersFileError` lists every problem."""
+    """Partner configurations from a parsed partners file; `PartnersFileError` lists every problem.
+
+    `defaults` gives, by partners-file key, the value of a numeric key that a partner does not set (the hub's
+    `HUB_PARTNER_*` settings: `HubSettings.partner_defaults()`); built-in defaults fill the rest.
+    """
     problems: list[str] = []
+    unknown = sorted(set(defaults or {}) - set(_NUMBERS))
+    if unknown:
+        raise ValueError(f"no partners-file keys {unknown} take a default (valid: {', '.join(_NUMBERS)})")
+    merged = {**_BUILT_IN, "timeout": default_timeout, "max_batch_size": default_batch, **(defaults or {})}
     raw_partners = document.get("partners")
     if not isinstance(raw_partners, list) or not raw_partners:
         raise PartnersFileError("The partners file needs at least one [[partners]] table.")
-    configs = [
-        _parse_one(i, raw, default_timeout, default_batch, problems) for i, raw in enumerate(raw_partners)
-    ]
+    configs = [_parse_one(i, raw, merged, problems) for i, raw in enumerate(raw_partners)]
     names = [str(raw["name"]) for raw in raw_partners if isinstance(raw, Mapping) and "name" in raw]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"partner '{name}' is configured more than once")
@@ -135,12 +173,17 @@ def parse_partners(
     return [c for c in configs if c is not None]
 
 
-def load_partners(path: Path, default_timeout: float = 5.0, default_batch: int = 100) -> list[PartnerConfig]:
-    """Read and validate the partners file at `path`."""
+def load_partners(
+    path: Path,
+    default_timeout: float = 5.0,
+    default_batch: int = 100,
+    defaults: Mapping[str, float] | None = None,
+) -> list[PartnerConfig]:
+    """Read and validate the partners file at `path` (`defaults` as for `parse_partners`)."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PartnersFileError(f"Cannot read the partners file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise PartnersFileError(f"The partners file {path} is not valid TOML: {exc}") from exc
-    return parse_partners(document, default_timeout, default_batch)
+    return parse_partners(document, default_timeout, default_batch, defaults)

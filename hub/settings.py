@@ -42,6 +42,34 @@ class HubSettings(BaseSettings):
         ge=1,
         description="Most ids in one batched partner call, unless the partner sets its own.",
     )
+    # -- Partner resilience (docs/partners.md); each has a per-partner key of the same name without the prefix
+    partner_breaker_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Failed calls in a row (each after its retries) that open a partner's circuit breaker.",
+    )
+    partner_breaker_cooldown: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds an open breaker waits before letting one trial call through (half-open).",
+    )
+    partner_retry_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Attempts per idempotent partner read, the first included (1: never retry); all of "
+        "them within the partner's timeout.",
+    )
+    partner_retry_backoff: float = Field(
+        default=0.05,
+        ge=0,
+        description="Upper bound of the first retry's random wait, in seconds; it doubles per retry.",
+    )
+    partner_max_concurrent_calls: int = Field(
+        default=20,
+        ge=1,
+        description="Most calls to one partner in flight at once from this hub process; more wait their "
+        "turn, and the wait counts against the partner's timeout.",
+    )
 
     # -- Access control (docs/authentication.md) ------------------------------------------------------------
     database_url: str | None = Field(
@@ -115,6 +143,18 @@ class HubSettings(BaseSettings):
     introspection_requires_scope: bool = Field(
         default=True, description="Allow introspection only to tokens holding schema:introspect."
     )
+
+    def partner_defaults(self) -> dict[str, float]:
+        """What a partner gets for each numeric partners-file key it does not set."""
+        return {
+            "timeout": self.partner_timeout,
+            "max_batch_size": self.partner_max_batch_size,
+            "breaker_threshold": self.partner_breaker_threshold,
+            "breaker_cooldown": self.partner_breaker_cooldown,
+            "retry_attempts": self.partner_retry_attempts,
+            "retry_backoff": self.partner_retry_backoff,
+            "max_concurrent_calls": self.partner_max_concurrent_calls,
+        }
 
     @property
     def effective_database_url(self) -> str:

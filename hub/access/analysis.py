@@ -23,7 +23,7 @@ from graphql import (
 )
 
 from hub.access.policy import Requirement
-from hub.access.scopes_directive import requirement_of
+from hub.access.scopes_directive import reads_personal_data, requirement_of
 
 __all__ = ["FieldUse", "field_uses"]
 
@@ -39,6 +39,8 @@ class FieldUse:
     field_name: str
     requirement: Requirement
     is_root: bool
+    #: Whether the field reads personal data (protected, and not declared otherwise).
+    personal_data: bool = False
 
     @property
     def is_introspection(self) -> bool:
@@ -78,6 +80,7 @@ class _Collector(Visitor):
                 field_name=node.name.value,
                 requirement=requirement_of(definition),
                 is_root=len(self.path) == 1 and not self.path[0].startswith("..."),
+                personal_data=reads_personal_data(definition),
             )
         )
 

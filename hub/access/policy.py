@@ -33,7 +33,8 @@ DEFAULT_SHARING_POLICY: Mapping[str, frozenset[str]] = {
     OrganisationType.POLICE_FORCE: _ALL - {"audit:read"},
     OrganisationType.CHILD_PROTECTION_AGENCY: frozenset({"person:match", "person:read", "safeguarding:read"}),
     OrganisationType.AUDITOR: frozenset({"audit:read", "schema:introspect"}),
-    OrganisationType.DEVELOPER: frozenset({"schema:introspect"}),
+    # Partner health is not personal data; integration teams need it to see which partner is failing.
+    OrganisationType.DEVELOPER: frozenset({"schema:introspect", "partners:status"}),
 }
 
 

@@ -4,6 +4,9 @@ A field carries `extensions=[requires_scopes(["intel:read"])]`; the extension pr
 SDL and, at run time, checks the caller's effective scopes. A denied field resolves to null with one error at
 its path (`UNAUTHORIZED_FIELD_OR_TYPE`, with the scopes that would grant it); its resolver never runs, so no
 partner is asked for data the caller cannot see.
+
+A protected field reads personal data unless declared otherwise (`personal_data=False`, e.g. partner
+health): an operation selecting any field that reads personal data must state its purpose.
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ from strawberry.types.field import StrawberryField
 from hub.access.policy import Requirement, missing_scopes, satisfies
 from hub.errors import HubError
 
-__all__ = ["RequiresScopes", "ScopeDenied", "ScopeGuard", "requirement_of", "requires_scopes", "type_scopes"]
+__all__ = [
+    "RequiresScopes",
+    "ScopeDenied",
+    "ScopeGuard",
+    "reads_personal_data",
+    "requirement_of",
+    "requires_scopes",
+    "type_scopes",
+]
 
 
 @strawberry.schema_directive(
@@ -45,8 +56,9 @@ def _requirement(alternatives: Iterable[Iterable[str]]) -> Requirement:
 class ScopeGuard(FieldExtension):
     """Checks a field's scope requirement before its resolver runs."""
 
-    def __init__(self, requirement: Requirement) -> None:
+    def __init__(self, requirement: Requirement, personal_data: bool = True) -> None:
         self.requirement = requirement
+        self.personal_data = personal_data
 
     def apply(self, field: StrawberryField) -> None:
         # Applied each time a schema is built from the same field: print the directive once.
@@ -76,14 +88,24 @@ class ScopeGuard(FieldExtension):
         return await next_(source, info, **kwargs)
 
 
-def requires_scopes(*alternatives: Iterable[str]) -> ScopeGuard:
-    """The extension for a field: `requires_scopes(["intel:read"])`, or several alternatives."""
-    return ScopeGuard(_requirement(alternatives))
+def requires_scopes(*alternatives: Iterable[str], personal_data: bool = True) -> ScopeGuard:
+    """The extension for a field: `requires_scopes(["intel:read"])`, or several alternatives.
+
+    `personal_data=False` declares that the field reads no personal data, so selecting it needs no purpose.
+    """
+    return ScopeGuard(_requirement(alternatives), personal_data)
 
 
 def type_scopes(*alternatives: Iterable[str]) -> list[object]:
     """The directives for a type: `@strawberry.type(directives=type_scopes(["intel:read"]))`."""
     return [RequiresScopes(scopes=[sorted(a) for a in alternatives])]
+
+
+def reads_personal_data(field: StrawberryField | None) -> bool:
+    """Whether a field is protected and reads personal data (so that an operation selecting it states why)."""
+    if field is None:
+        return False
+    return any(isinstance(e, ScopeGuard) and e.personal_data for e in field.extensions)
 
 
 def requirement_of(field: StrawberryField | None) -> Requirement:

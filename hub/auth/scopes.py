@@ -18,6 +18,7 @@ SCOPES: dict[str, str] = {
     "custody:read": "Read custody records.",
     "safeguarding:read": "Read safeguarding concerns.",
     "audit:read": "Read the audit trail.",
+    "partners:status": "Read the configured partners and their health (circuit breakers); no personal data.",
     "schema:introspect": "Introspect the GraphQL schema.",
 }
 
@@ -46,6 +47,7 @@ DEMO_CLIENTS: tuple[DemoClient, ...] = (
             "custody:read",
             "safeguarding:read",
             "schema:introspect",
+            "partners:status",
         ),
         None,
         "A partner-force investigator: everything but the audit trail and health markers.",
@@ -78,8 +80,8 @@ DEMO_CLIENTS: tuple[DemoClient, ...] = (
         "developer",
         "Partner Integration Team",
         OrganisationType.DEVELOPER,
-        ("schema:introspect",),
+        ("schema:introspect", "partners:status"),
         None,
-        "A partner system's developer: schema introspection, synthetic data only.",
+        "A partner system's developer: schema introspection and partner health, synthetic data only.",
     ),
 )

@@ -3,14 +3,15 @@
 A search fans out to every partner that can search, at once, and merges what comes back into people.
 Everything else goes through per-request DataLoaders, one per partner and record kind, so a query over 50
 people costs one batched call per partner per kind, and the calls to different partners run in parallel.
-Every call is bounded by the partner's timeout and recorded in the request's `PartnerLedger`; a partner that
-fails costs the answer only that partner's records.
+Every call goes through the partner's guard (circuit breaker, timeout, retries, concurrency cap: see
+`resilience.py`) and is recorded in the request's `PartnerLedger`; a partner that fails costs the answer only
+that partner's records. Every call here is a read, and says so (`idempotent=True`): only such calls are
+ever retried.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -19,14 +20,14 @@ from aiodataloader import DataLoader
 
 from connectors.canonical import PersonRecord, SearchCriteria
 from connectors.contract import Capability, Connector
-from connectors.errors import PartnerBadResponse, PartnerError, PartnerTimeout
+from connectors.errors import PartnerError
 from hub.federation.ledger import PartnerLedger, PartnerStatus
 from hub.federation.partners import PartnerSet
+from hub.federation.resilience import Attempts
 from hub.federation.resolution import MergedPerson, merge
 
 __all__ = ["RECORD_KINDS", "Federation"]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The connector method behind each batched record kind.
@@ -47,28 +48,24 @@ class Federation:
         self.ledger = PartnerLedger()
         self._loaders: dict[Capability, DataLoader[tuple[str, str], Any]] = {}
 
-    async def _call(self, connector: Connector, kind: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one partner call under the partner's timeout, translating and recording its outcome."""
-        timeout = self.partners.configs[connector.name].timeout
+    async def _call(
+        self, connector: Connector, kind: str, call: Callable[[], Awaitable[T]], *, idempotent: bool
+    ) -> T:
+        """Run one partner call under the partner's guard (`hub.federation.resilience`): its breaker,
+        timeout, retries (only if the call is `idempotent`) and concurrency cap; record how it went."""
         started = time.perf_counter()
+        attempts = Attempts()
         error: PartnerError | None = None
         try:
-            async with asyncio.timeout(timeout):
-                return await call()
-        except TimeoutError:
-            error = PartnerTimeout(connector.name, f"no answer within {timeout:g}s")
-            raise error from None
+            return await self.partners.guards[connector.name].call(
+                kind, call, idempotent=idempotent, attempts=attempts
+            )
         except PartnerError as exc:
             error = exc
             raise
-        except Exception as exc:
-            # A connector defect must cost only this partner's records, never the whole answer.
-            log.exception("connector %s failed on %s", connector.name, kind)
-            error = PartnerBadResponse(connector.name, f"the connector failed ({type(exc).__name__})")
-            raise error from exc
         finally:
             latency_ms = (time.perf_counter() - started) * 1000
-            self.ledger.record(connector.name, connector.title, kind, latency_ms, error)
+            self.ledger.record(connector.name, connector.title, kind, latency_ms, error, attempts.count)
 
     def searchers(self) -> list[Connector]:
         return [c for c in self.partners if Capability.SEARCH in c.capabilities]
@@ -77,7 +74,9 @@ class Federation:
         self, connector: Connector, criteria: SearchCriteria, limit: int
     ) -> list[PersonRecord]:
         try:
-            records = await self._call(connector, "search", lambda: connector.search_people(criteria, limit))
+            records = await self._call(
+                connector, "search", lambda: connector.search_people(criteria, limit), idempotent=True
+            )
         except PartnerError:
             return []
         people = self._loader(Capability.PEOPLE)
@@ -147,7 +146,9 @@ class Federation:
             return lambda: method(chunk)
 
         try:
-            answers = await asyncio.gather(*(self._call(connector, kind.value, call(c)) for c in chunks))
+            answers = await asyncio.gather(
+                *(self._call(connector, kind.value, call(c), idempotent=True) for c in chunks)
+            )
         except PartnerError as exc:
             return exc
         merged: dict[str, Any] = {}

@@ -25,6 +25,7 @@ class PartnerStatus:
     title: str
     outcome: str = "ok"
     latency_ms: float = 0.0
+    #: Requests that reached the partner: retries count, calls refused by an open circuit breaker do not.
     calls: int = 0
     error: PartnerError | None = None
     kinds: list[str] = field(default_factory=list)
@@ -45,9 +46,19 @@ class PartnerLedger:
     def __init__(self) -> None:
         self._status: dict[str, PartnerStatus] = {}
 
-    def record(self, name: str, title: str, kind: str, latency_ms: float, error: PartnerError | None) -> None:
+    def record(
+        self,
+        name: str,
+        title: str,
+        kind: str,
+        latency_ms: float,
+        error: PartnerError | None,
+        attempts: int = 1,
+    ) -> None:
+        """One call of the request: `attempts` is how many requests reached the partner (retries included;
+        none when its circuit breaker was open), `latency_ms` the whole call's, retries and waits included."""
         status = self._status.setdefault(name, PartnerStatus(name, title))
-        status.calls += 1
+        status.calls += attempts
         status.kinds.append(kind)
         status.latency_ms = max(status.latency_ms, latency_ms)
         outcome = error.outcome if error else "ok"

@@ -1,4 +1,5 @@
-"""The configured partners of one hub process: their connectors, opened and closed with the app."""
+"""The configured partners of one hub process: their connectors, opened and closed with the app, and their
+guards (circuit breaker, retry policy, concurrency cap), which live as long as the process."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import asyncio
 import logging
 from collections.abc import Iterable, Iterator
 
+from purgatory import AsyncCircuitBreakerFactory
+
 from connectors.contract import Connector, PartnerConfig
 from connectors.registry import build
+from hub.federation.breaker import BreakerState
+from hub.federation.resilience import PartnerGuard
 
 __all__ = ["PartnerSet"]
 
@@ -15,11 +20,14 @@ log = logging.getLogger(__name__)
 
 
 class PartnerSet:
-    """Every partner's connector, by name, in configuration order."""
+    """Every partner's connector and guard, by name, in configuration order."""
 
     def __init__(self, configs: Iterable[PartnerConfig]) -> None:
         self.configs = {c.name: c for c in configs}
         self.connectors: dict[str, Connector] = {name: build(c) for name, c in self.configs.items()}
+        # One breaker factory per partner set: breakers are per hub process, never shared between two hubs.
+        breakers = AsyncCircuitBreakerFactory()
+        self.guards = {name: PartnerGuard(c, breakers) for name, c in self.configs.items()}
 
     def __iter__(self) -> Iterator[Connector]:
         return iter(self.connectors.values())
@@ -29,6 +37,10 @@ class PartnerSet:
 
     def get(self, name: str) -> Connector | None:
         return self.connectors.get(name)
+
+    def breaker_states(self) -> dict[str, BreakerState]:
+        """Each partner's circuit breaker state now, in configuration order."""
+        return {name: guard.breaker.state for name, guard in self.guards.items()}
 
     async def open(self) -> None:
         await asyncio.gather(*(c.open() for c in self))

@@ -7,15 +7,19 @@ import enum
 import strawberry
 
 from connectors import canonical
+from connectors.contract import Capability
+from hub.federation.breaker import BreakerState as _BreakerState
 
 __all__ = [
     "Assessment",
+    "BreakerState",
     "CustodyOutcome",
     "Gender",
     "Handling",
     "MarkerCategory",
     "MarkerCode",
     "NameKind",
+    "PartnerCapability",
     "PartnerOutcome",
     "SafeguardingKind",
     "SourceEvaluation",
@@ -85,3 +89,23 @@ class PartnerOutcome(enum.Enum):
     BAD_RESPONSE = "bad-response"
     CIRCUIT_OPEN = "circuit-open"
     ERROR = "error"
+
+
+strawberry.enum(
+    _BreakerState,
+    name="BreakerState",
+    description=(
+        "A partner's circuit breaker in this hub process, as the next call would meet it: CLOSED (calls go "
+        "through), OPEN (after repeated failures no call reaches the partner until the cool-down ends), "
+        "HALF_OPEN (cool-down over: the next call is a trial that closes or reopens it)."
+    ),
+)
+BreakerState = _BreakerState
+
+strawberry.enum(
+    Capability,
+    name="PartnerCapability",
+    description="What the hub may ask a partner: SEARCH, PEOPLE by id, MARKERS, INTELLIGENCE, CUSTODY, "
+    "SAFEGUARDING.",
+)
+PartnerCapability = Capability

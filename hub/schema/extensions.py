@@ -14,6 +14,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
+from connectors.errors import PartnerCircuitOpen
 from hub.errors import (
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
@@ -76,9 +77,10 @@ class HubErrors(SchemaExtension):
         if context is not None:
             for failure in context.federation.ledger.failures():
                 title = context.federation.partners.configs[failure.partner].display_name
+                what = "was not asked" if isinstance(failure, PartnerCircuitOpen) else "did not answer"
                 errors.append(
                     GraphQLError(
-                        f"{title} ({failure.partner}) did not answer: {failure.detail}. "
+                        f"{title} ({failure.partner}) {what}: {failure.detail}. "
                         "Its records are missing from this answer.",
                         extensions={"code": failure.code, "partner": failure.partner},
                     )

@@ -61,7 +61,7 @@ class AccessGuard(SchemaExtension):
             and "schema:introspect" not in granted
         ):
             raise IntrospectionNotAllowed("Introspection needs the schema:introspect scope.")
-        if any(u.is_root and u.requirement for u in uses):
+        if any(u.personal_data for u in uses):
             headers = context.request.headers if context.request is not None else {}
             context.purpose, context.justification = check_purpose(
                 context.principal,

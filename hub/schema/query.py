@@ -10,6 +10,7 @@ from hub.federation.ids import InvalidPersonId, decode_person_id
 from hub.schema.audit import AuditEventFilter, AuditEventPage, check_page_size, decode_cursor, page_of
 from hub.schema.context import Info
 from hub.schema.match import MatchResult, PartnerMatch
+from hub.schema.partners import Partner, partners_of
 from hub.schema.person import Person
 from hub.schema.search import PartnerStatus, PersonCriteria, PersonSearchResult
 
@@ -80,6 +81,14 @@ class Query:
             matches=matches,
             partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
         )
+
+    @strawberry.field(
+        description="Every partner this hub federates, with its health in this hub process (its circuit "
+        "breaker). No partner is called to answer; no personal data, so no stated purpose is needed.",
+        extensions=[requires_scopes(["partners:status"], personal_data=False)],
+    )
+    def partners(self, info: Info) -> list[Partner] | None:
+        return partners_of(info.context.federation.partners)
 
     @strawberry.field(
         description="Audit events, oldest first, with cursor paging. An auditor never sees their own events.",

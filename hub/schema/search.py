@@ -55,8 +55,12 @@ class PartnerStatus:
     name: str = strawberry.field(description="The partner's name, as in the partners file.")
     title: str = strawberry.field(description="The partner's display name.")
     outcome: PartnerOutcome = strawberry.field(description="OK, or why its records are missing.")
-    latency_ms: float = strawberry.field(description="The slowest call to the partner, in milliseconds.")
-    calls: int = strawberry.field(description="How many calls the hub made to the partner.")
+    latency_ms: float = strawberry.field(
+        description="The slowest call to the partner, in milliseconds, its retries and waits included."
+    )
+    calls: int = strawberry.field(
+        description="Requests that reached the partner, retries included (none while its breaker is open)."
+    )
     error: str | None = strawberry.field(description="What went wrong, if anything.")
 
     @classmethod
