@@ -121,11 +121,15 @@ class AuditRecorder:
         self, scope: Scope, holder: dict[str, Any], body: bytes, held: list[Message], started: float
     ) -> AuditEvent:
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
-        response = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-        codes, has_data = _codes(response)
-        document, variables, operation = _request(scope, body)
-        operation = operation or _operation_name(document)
         context = holder.get("context")
+        document, variables, operation = _request(scope, body)
+        if context is not None and context.error_codes is not None:  # the operation ran: it says how it ended
+            codes, has_data = set(context.error_codes), context.has_data
+            operation = operation or context.operation_name
+        else:  # refused before GraphQL ran (a bad token, a body that is not JSON): read what was sent back
+            response = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            codes, has_data = _codes(response)
+            operation = operation or _operation_name(document)
         principal = scope.get("principal")
         failed = tuple(f.partner for f in context.federation.ledger.failures()) if context else ()
         org_type = getattr(principal, "organisation_type", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,12 +32,17 @@ class HubContext:
     policy: SharingPolicy = field(default_factory=SharingPolicy)
     purpose: str | None = None
     justification: str | None = None
-    field_uses: list[FieldUse] = field(default_factory=list)
+    field_uses: Sequence[FieldUse] = ()
     #: What the response discloses, for the audit trail: (partner, kind, record id, person's record id).
     disclosed: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: Paths of the fields refused to this caller.
     denied_fields: list[str] = field(default_factory=list)
     audit: AuditStore | None = None
+    #: Set when the operation has run: its name (given, or of the document's only operation), the error
+    #: codes of the response and whether it holds data. The audit recorder reads them.
+    operation_name: str | None = None
+    error_codes: frozenset[str] | None = None
+    has_data: bool = False
 
     def audit_store(self) -> AuditStore:
         if self.audit is None:

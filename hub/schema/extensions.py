@@ -86,6 +86,12 @@ class HubErrors(SchemaExtension):
                     )
                 )
         result.errors = errors or None
+        if context is not None:  # how it ended, for the audit trail (no need to parse the response again)
+            context.operation_name = self.execution_context.operation_name
+            context.error_codes = frozenset(
+                str((e.extensions or {}).get("code")) for e in errors if (e.extensions or {}).get("code")
+            )
+            context.has_data = result.data is not None
 
     def get_results(self) -> dict[str, Any]:
         context = self._context()

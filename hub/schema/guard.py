@@ -9,11 +9,11 @@ Field-by-field denial otherwise happens at each field (`hub.access.scopes_direct
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from strawberry.extensions import SchemaExtension
 
-from hub.access.analysis import field_uses
+from hub.access.analysis import FieldUse, OperationText, cached_field_uses, field_uses
 from hub.access.policy import satisfies
 from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpose
 from hub.access.scopes_directive import ScopeDenied
@@ -43,7 +43,13 @@ class AccessGuard(SchemaExtension):
         schema = self.execution_context.schema._schema
         document = self.execution_context.graphql_document
         assert document is not None
-        uses = field_uses(schema, document, self.execution_context.operation_name)
+        query, operation_name = self.execution_context.query, self.execution_context.operation_name
+        if query is not None:
+            uses: Sequence[FieldUse] = cached_field_uses(
+                schema, OperationText(query, operation_name, document)
+            )
+        else:
+            uses = field_uses(schema, document, operation_name)
         context.field_uses = uses
         protected = [u for u in uses if u.requirement]
         granted = context.effective_scopes
