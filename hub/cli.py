@@ -6,11 +6,16 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
 
+from connectors.demo.instrument import FAULT_KINDS, MODES, FaultError, Faults
 from connectors.errors import ConnectorConfigError
+
+if TYPE_CHECKING:
+    from hub.demo import FaultPlan
 
 __all__ = ["main"]
 
@@ -67,6 +72,22 @@ def schema_export(output: Path | None) -> None:
         click.echo(f"Wrote {output}", err=True)
 
 
+def _fault_plan(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> FaultPlan:
+    from hub.demo import FaultPlan
+
+    try:
+        return FaultPlan.parse(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def _partner_faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Faults:
+    try:
+        return Faults.from_specs(values)
+    except FaultError as exc:
+        raise click.BadParameter(f"{exc}. See docs/demo-faults.md.", ctx, param) from None
+
+
 @cli.group(invoke_without_command=True)
 @click.option(
     "--people",
@@ -92,9 +113,27 @@ def schema_export(output: Path | None) -> None:
     help="Where the demo keeps its databases and partners file.",
 )
 @click.option("--regenerate", is_flag=True, help="Generate the records again even if they are there.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="PARTNER=KIND",
+    callback=_fault_plan,
+    help="Switch a fault on in a demo partner (repeatable), e.g. eastvale=hang, southmoor=latency:2000, "
+    "southmoor=error:0.3, northshire=refused. Kinds: "
+    + ", ".join(FAULT_KINDS)
+    + ". See docs/demo-faults.md.",
+)
 @click.pass_context
 def demo(
-    ctx: click.Context, people: int, seed: int, host: str, port: int, data_dir: Path, regenerate: bool
+    ctx: click.Context,
+    people: int,
+    seed: int,
+    host: str,
+    port: int,
+    data_dir: Path,
+    regenerate: bool,
+    faults: FaultPlan,
 ) -> None:
     """Run three demo partner forces and the hub on this machine (SQLite; nothing else to install)."""
     if ctx.invoked_subcommand is not None:
@@ -107,9 +146,10 @@ def demo(
     partners = d.DemoPartners(urls)
     try:
         endpoints = partners.start()
+        hub_urls, hub_endpoints, notes = partners.apply(faults)
         partners_file = data_dir / "partners.toml"
-        partners_file.write_text(d.partners_toml(urls, endpoints), encoding="utf-8")
-        asyncio.run(_serve_demo(partners_file, data_dir, host, port, endpoints))
+        partners_file.write_text(d.partners_toml(hub_urls, hub_endpoints), encoding="utf-8")
+        asyncio.run(_serve_demo(partners_file, data_dir, host, port, endpoints, notes))
     except KeyboardInterrupt:
         pass
     finally:
@@ -118,7 +158,12 @@ def demo(
 
 
 async def _serve_demo(
-    partners_file: Path, data_dir: Path, host: str, port: int, endpoints: dict[str, str]
+    partners_file: Path,
+    data_dir: Path,
+    host: str,
+    port: int,
+    endpoints: dict[str, str],
+    notes: list[str],
 ) -> None:
     from hub import demo as d
     from hub.app import create_app
@@ -146,7 +191,9 @@ async def _serve_demo(
     click.echo(
         f"\nThe hub is ready: GraphiQL at {url}/graphql  (health: {url}/healthz)\n"
         f"Partners: northshire (sql) {data_dir / 'northshire.db'}, "
-        f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n\n"
+        f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n"
+        + (f"Faults switched on (docs/demo-faults.md):\n{chr(10).join(notes)}\n" if notes else "")
+        + "\n"
         f"Access tokens for the demo clients (valid {app.state.settings.token_ttl_seconds // 60} minutes; "
         f"`hub token --client NAME --data-dir {data_dir}` prints a fresh one):\n{listing}\n\n"
         f"In GraphiQL, paste into the Headers tab:\n{headers}\n\n"
@@ -168,19 +215,34 @@ async def _serve_demo(
     default=None,
     help="REST partner: the secret of OAuth client 'hub'. Env: DEMO_PARTNER_CLIENT_SECRET.",
 )
-def demo_partner(kind: str, database: str, host: str, port: int, client_secret: str | None) -> None:
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="KIND",
+    envvar="DEMO_PARTNER_FAULTS",
+    callback=_partner_faults,
+    help="Start with a fault switched on (repeatable): latency:MS, latency:LOW-HIGH, or one of "
+    + ", ".join(MODES)
+    + " with an optional :RATE. PUT /_demo/faults changes it later. Env: DEMO_PARTNER_FAULTS.",
+)
+def demo_partner(
+    kind: str, database: str, host: str, port: int, client_secret: str | None, faults: Faults
+) -> None:
     """Serve one demo partner system (used by `hub demo` and docker-compose)."""
     from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     if kind == "rest":
         from connectors.demo.rest_partner import create_app as rest_app
 
-        app = rest_app(database, clients={DEMO_CLIENT_ID: client_secret or DEMO_CLIENT_SECRET})
+        clients = {DEMO_CLIENT_ID: client_secret or DEMO_CLIENT_SECRET}
+        app = rest_app(database, clients=clients, faults=faults)
     else:
         from connectors.demo.graphql_partner import create_app as graphql_app
 
-        app = graphql_app(database)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        app = graphql_app(database, faults=faults)
+    # A request held by the `hang` fault ends only when its client leaves: do not wait for it for ever.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 @demo.command("generate")

@@ -1,30 +1,37 @@
 """The embedded demo: three fictional forces' systems and the hub, on this machine, with nothing to install.
 
 `hub demo` generates the synthetic records once into the data directory (`.hub/` by default), starts the
-REST and GraphQL partners as their own processes on free loopback ports, writes the partners file that points
-the hub at them (and at the SQL partner's database file), and serves the hub in this process.
+REST and GraphQL partners as their own processes on free loopback ports, switches on the faults asked for
+with `--fault` (a `FaultPlan`), writes the partners file that points the hub at the partners (and at the SQL
+partner's database file), and serves the hub in this process.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from connectors.demo.data import FORCES, populate
+from connectors.demo.instrument import FAULT_KINDS, FaultError, spec_body
+from connectors.demo.serve import RefusedPort
 
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "EXAMPLE_QUERY",
+    "PARTNER_FAULTS",
     "DemoPartners",
+    "FaultPlan",
     "ensure_data",
     "graphiql_headers",
     "partners_toml",
@@ -33,6 +40,19 @@ __all__ = [
 DEMO_CLIENT_ID = "hub"
 DEMO_CLIENT_SECRET = "southmoor-demo-secret"  # synthetic data only; a real partner's secret comes from ${ENV}
 KINDS = {"northshire": "sql", "southmoor": "rest", "eastvale": "graphql"}
+#: The fault kinds each demo partner takes. Northshire is a database the hub reads directly, with no server
+#: of its own to slow down or break: it can only be out of reach.
+PARTNER_FAULTS: Mapping[str, tuple[str, ...]] = {
+    "northshire": ("refused",),
+    "southmoor": tuple(FAULT_KINDS),
+    "eastvale": tuple(FAULT_KINDS),
+}
+FAULT_SYNTAX = (
+    "Give PARTNER=KIND, e.g. --fault eastvale=hang or --fault southmoor=latency:2000. "
+    "Partners: northshire (refused only), southmoor, eastvale. Kinds: latency:MS or latency:LOW-HIGH, "
+    + ", ".join(f"{k}[:RATE]" for k in FAULT_KINDS if k not in ("latency", "refused"))
+    + ", refused."
+)
 _STAMP = "demo-data.json"
 _DATA_VERSION = 1
 
@@ -134,6 +154,86 @@ url = "{partner_urls["eastvale"]}/graphql"
 """
 
 
+@dataclass(frozen=True)
+class FaultPlan:
+    """The faults that `hub demo --fault PARTNER=KIND` asked for, checked.
+
+    `specs` holds each partner's `KIND[:ARG]` specs as given, `switches` the `/_demo/faults` body that turns
+    a running partner's faults on, and `refused` the partners the hub is to find nothing listening for.
+    """
+
+    specs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    switches: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    refused: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, values: Iterable[str]) -> FaultPlan:
+        """The plan for `PARTNER=KIND[:ARG]` values, or `ValueError` naming the valid partners and kinds."""
+        specs: dict[str, list[str]] = {}
+        for value in values:
+            partner, equals, spec = (part.strip() for part in value.partition("="))
+            kind = spec.partition(":")[0]
+            if not equals or not partner or not spec:
+                raise ValueError(f"{value!r} is not PARTNER=KIND. {FAULT_SYNTAX}")
+            if partner not in PARTNER_FAULTS:
+                raise ValueError(f"{value!r}: there is no demo partner {partner!r}. {FAULT_SYNTAX}")
+            if kind not in FAULT_KINDS:
+                raise ValueError(f"{value!r}: {kind!r} is not a fault kind. {FAULT_SYNTAX}")
+            if kind not in PARTNER_FAULTS[partner]:
+                only = ", ".join(PARTNER_FAULTS[partner])
+                raise ValueError(
+                    f"{value!r}: {partner} is a database that the hub reads directly, with no server of its "
+                    f"own to slow down or break; the only fault it takes is {only}."
+                )
+            specs.setdefault(partner, []).append(spec)
+        switches, refused = {}, set()
+        for partner, given in specs.items():
+            if "refused" in given:
+                if given != ["refused"]:
+                    raise ValueError(
+                        f"{partner}: 'refused' goes alone (given {', '.join(given)}): a partner that the hub "
+                        "cannot connect to shows no other fault."
+                    )
+                refused.add(partner)
+                continue
+            try:
+                switches[partner] = spec_body(given)
+            except FaultError as exc:
+                raise ValueError(f"{partner}: {exc}") from None
+        if "northshire" in refused and importlib.util.find_spec("asyncpg") is None:
+            raise ValueError(
+                "northshire=refused points the hub at a PostgreSQL server where nothing listens, which needs "
+                "the PostgreSQL driver: pip install 'police-hub[postgres]'."
+            )
+        return cls({p: tuple(g) for p, g in specs.items()}, switches, frozenset(refused))
+
+    def locations(
+        self, urls: Mapping[str, str], endpoints: Mapping[str, str], port: RefusedPort
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The database URLs and partner endpoints for the hub's partners file, each refused partner's
+        pointing at `port`: an HTTP partner's endpoint, or the SQL partner's database server (PostgreSQL)."""
+        urls, endpoints = dict(urls), dict(endpoints)
+        for partner in self.refused:
+            if KINDS[partner] == "sql":
+                urls[partner] = f"postgresql+asyncpg://{partner}@{port.host}:{port.port}/{partner}"
+            else:
+                endpoints[partner] = port.url
+        return urls, endpoints
+
+    def describe(self, partner: str, where: str) -> str:
+        """One line for a person: what is switched on for `partner`, and how to switch it off."""
+        parts = []
+        for spec in self.specs[partner]:
+            kind, _, arg = spec.partition(":")
+            share = f" (on {float(arg):.0%} of API requests)" if arg and kind != "latency" else ""
+            parts.append(f"{spec}: {FAULT_KINDS[kind]}{share}")
+        if partner in self.refused:
+            undo = f"the hub looks for it at {where}; run the demo without this --fault to undo"
+        else:
+            undo = f"switch off: curl -X DELETE {where}/_demo/faults"
+        return f"  {partner}: {'; '.join(parts)}\n    ({undo})"
+
+
 @dataclass
 class DemoPartners:
     """The REST and GraphQL demo partners, each a server in a process of its own."""
@@ -142,6 +242,27 @@ class DemoPartners:
     host: str = "127.0.0.1"
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
+    refusing: RefusedPort | None = None
+
+    def apply(self, plan: FaultPlan) -> tuple[dict[str, str], dict[str, str], list[str]]:
+        """Switch the plan's faults on in the running partners.
+
+        Returns:
+            The database URLs and the partner endpoints to write into the hub's partners file (a refused
+            partner's pointing at a `RefusedPort`), and one line per faulty partner for a person.
+        """
+        lines = []
+        for partner, switches in plan.switches.items():
+            response = httpx.put(f"{self.endpoints[partner]}/_demo/faults", json=switches, timeout=10.0)
+            if response.status_code != 200:
+                raise RuntimeError(f"{partner} refused the faults {switches}: {response.text}")
+            lines.append(plan.describe(partner, self.endpoints[partner]))
+        if not plan.refused:
+            return dict(self.urls), dict(self.endpoints), lines
+        self.refusing = self.refusing or RefusedPort(self.host)
+        for partner in sorted(plan.refused):
+            lines.append(plan.describe(partner, f"{self.refusing.host}:{self.refusing.port}"))
+        return (*plan.locations(self.urls, self.endpoints, self.refusing), lines)
 
     def start(self, timeout: float = 30.0) -> dict[str, str]:
         for force in ("southmoor", "eastvale"):
@@ -179,6 +300,8 @@ class DemoPartners:
             return False
 
     def stop(self) -> None:
+        if self.refusing is not None:
+            self.refusing.close()
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()

@@ -1,4 +1,5 @@
-"""`hub demo` and `hub serve` as a person runs them: real processes, real ports, clean shutdown."""
+"""`hub demo` and `hub serve` as a person runs them: real processes, real ports, clean shutdown; and the
+`--fault` option's checks, which stop `hub demo` before it starts anything."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
-from hub.demo import EXAMPLE_QUERY, graphiql_headers
-
-pytestmark = pytest.mark.slow
+from hub.cli import cli
+from hub.demo import EXAMPLE_QUERY, FaultPlan, graphiql_headers
 
 
 def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> re.Match[str]:
@@ -36,6 +37,7 @@ def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float =
     raise AssertionError(f"no line matching {pattern!r}; output was:\n{''.join(seen)}")
 
 
+@pytest.mark.slow
 def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_cleanly(
     repo_root: Path, tmp_path: Path
 ) -> None:
@@ -87,6 +89,7 @@ def test_make_demo_serves_graphiql_and_answers_the_example_query_then_stops_clea
     assert leftovers.stdout.strip() == "", "demo partner processes outlived the demo"
 
 
+@pytest.mark.slow
 def test_hub_serve_runs_from_a_partners_file(tmp_path: Path) -> None:
     partners = tmp_path / "partners.toml"
     partners.write_text(
@@ -117,6 +120,7 @@ def test_hub_serve_runs_from_a_partners_file(tmp_path: Path) -> None:
         process.communicate(timeout=30)
 
 
+@pytest.mark.slow
 def test_hub_serve_reports_a_bad_partners_file(tmp_path: Path) -> None:
     partners = tmp_path / "partners.toml"
     partners.write_text('[[partners]]\nname = "x"\nkind = "telepathy"\n')
@@ -127,6 +131,128 @@ def test_hub_serve_reports_a_bad_partners_file(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "telepathy" in result.stderr and "known kinds" in result.stderr
+
+
+def _token(data_dir: Path) -> str:
+    command = [sys.executable, "-m", "hub", "token", "--client", "investigator", "--data-dir", str(data_dir)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.slow
+def test_hub_demo_switches_faults_on_in_the_running_partners(tmp_path: Path) -> None:
+    data_dir = tmp_path / "hub-data"
+    faults = ["southmoor=error", "eastvale=latency:100-200", "northshire=refused"]
+    command = [
+        sys.executable,
+        "-m",
+        "hub",
+        "demo",
+        "--port",
+        "0",
+        "--people",
+        "60",
+        "--data-dir",
+        str(data_dir),
+    ]
+    process = subprocess.Popen(
+        command + [arg for fault in faults for arg in ("--fault", fault)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
+        wait_for_line(process, r"^Faults switched on")
+        wait_for_line(process, r"^  southmoor: error: answers HTTP 500")
+        southmoor = wait_for_line(process, r"switch off: curl -X DELETE (http://\S+)/_demo/faults\)").group(1)
+        wait_for_line(process, r"^  eastvale: latency:100-200: ")
+        eastvale = wait_for_line(process, r"switch off: curl -X DELETE (http://\S+)/_demo/faults\)").group(1)
+        wait_for_line(process, r"^  northshire: refused: .*\n?")
+        wait_for_line(process, r"the hub looks for it at 127\.0\.0\.1:\d+")
+
+        # The faults are on in the running partners, as their admin endpoints show.
+        assert httpx.get(f"{southmoor}/_demo/faults").json()["mode"] == "error"
+        assert httpx.get(f"{eastvale}/_demo/faults").json()["latency_jitter_ms"] == 100
+        headers = json.loads(graphiql_headers(_token(data_dir)))
+
+        def ask() -> dict[str, str]:
+            body = httpx.post(f"{url}/graphql", json={"query": EXAMPLE_QUERY}, headers=headers, timeout=30)
+            return {p["name"]: p["outcome"] for p in body.json()["data"]["searchPersons"]["partners"]}
+
+        assert ask() == {"northshire": "UNAVAILABLE", "southmoor": "UNAVAILABLE", "eastvale": "OK"}
+        # Switched off at run time, the partner answers again.
+        assert httpx.delete(f"{southmoor}/_demo/faults").json()["mode"] is None
+        assert ask() == {"northshire": "UNAVAILABLE", "southmoor": "OK", "eastvale": "OK"}
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Demo stopped." in output
+    leftovers = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "demo partner processes outlived the demo"
+
+
+@pytest.mark.parametrize(
+    ("faults", "says"),
+    [
+        (["southmoor"], "is not PARTNER=KIND"),
+        (["=hang"], "is not PARTNER=KIND"),
+        (["westmarch=hang"], "no demo partner 'westmarch'. Give PARTNER=KIND"),
+        (["southmoor=explode"], "'explode' is not a fault kind"),
+        (["northshire=hang"], "the only fault it takes is refused"),
+        (["southmoor=latency"], "latency needs milliseconds"),
+        (["southmoor=latency:soon"], "latency needs milliseconds"),
+        (["eastvale=error:1.5"], "from 0 to 1"),
+        (["eastvale=hang:often"], "fraction of requests"),
+        (["eastvale=hang", "eastvale=reset"], "one latency and one mode"),
+        (["eastvale=refused", "eastvale=latency:100"], "'refused' goes alone"),
+    ],
+)
+def test_a_bad_fault_is_refused_before_anything_starts(tmp_path: Path, faults: list[str], says: str) -> None:
+    data_dir = tmp_path / "never-made"
+    args = ["demo", "--data-dir", str(data_dir)] + [arg for fault in faults for arg in ("--fault", fault)]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())  # click wraps long messages
+    assert "Invalid value for '--fault'" in message
+    assert says in message
+    if "Give PARTNER=KIND" in says or "not a fault kind" in says:
+        assert "Partners: northshire (refused only), southmoor, eastvale" in message
+        assert "wrong_shape[:RATE]" in message and "refused." in message
+    assert not data_dir.exists()
+
+
+def test_a_bad_partner_fault_is_refused_before_the_partner_starts() -> None:
+    result = CliRunner().invoke(cli, ["demo", "partner", "rest", "--database", "x", "--fault", "refused"])
+
+    assert result.exit_code == 2
+    assert "nothing listens" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("faults", "switches", "refused"),
+    [
+        ([], {}, set()),
+        (["eastvale=hang"], {"eastvale": {"mode": "hang"}}, set()),
+        (
+            ["southmoor=latency:2000", " southmoor = error:0.3 "],
+            {"southmoor": {"latency_ms": 2000, "mode": "error", "rate": 0.3}},
+            set(),
+        ),
+        (["northshire=refused", "eastvale=refused"], {}, {"northshire", "eastvale"}),
+    ],
+)
+def test_fault_options_become_a_plan(
+    faults: list[str], switches: dict[str, object], refused: set[str]
+) -> None:
+    plan = FaultPlan.parse(faults)
+
+    assert plan.switches == switches
+    assert plan.refused == refused
 
 
 def _free_port() -> int:

@@ -31,10 +31,18 @@ from connectors.demo import instrument
 from connectors.demo.store import DemoStore, Row
 from connectors.pnc import normalise_pnc_id
 
-__all__ = ["MAX_REFS", "create_app", "schema"]
+__all__ = ["MAX_REFS", "WRONG_SHAPE", "create_app", "schema"]
 
 #: Most subject refs (or search results) one root field answers for; more is the client's error.
 MAX_REFS = 200
+#: What the `wrong_shape` fault answers (see `instrument`): a GraphQL response whose every root field holds
+#: one record with numeric refs and none of the fields the schema promises, and no `__typename`.
+WRONG_SHAPE: dict[str, Any] = {
+    "data": {
+        name: [{"ref": 404, "subjectRef": 404, "name": "WRONG-SHAPE"}]
+        for name in ("findSubjects", "subjects", "flags", "intelligenceLogs", "detentions", "concerns")
+    }
+}
 
 
 class Rejected(Exception):
@@ -352,12 +360,13 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(database_url: str) -> Starlette:
+def create_app(database_url: str, faults: instrument.Faults | None = None) -> Starlette:
     """Eastvale's API over the records at `database_url` (an SQLAlchemy async URL in the demo layout).
 
-    `app.state.log` and `app.state.faults` are the request log and fault switches of `instrument`.
+    `faults` are the fault switches to start with (none is on by default). `app.state.log` and
+    `app.state.faults` are the request log and fault switches of `instrument`.
     """
-    log, faults = instrument.RequestLog(), instrument.Faults()
+    log, faults = instrument.RequestLog(), instrument.Faults() if faults is None else faults
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -373,7 +382,7 @@ def create_app(database_url: str) -> Starlette:
             Route("/health", _health),
             *instrument.admin_routes(log, faults),
         ],
-        middleware=[Middleware(instrument.Instrumented, log=log, faults=faults)],
+        middleware=[Middleware(instrument.Instrumented, log=log, faults=faults, wrong_shape=WRONG_SHAPE)],
         lifespan=lifespan,
     )
     app.state.log, app.state.faults = log, faults

@@ -1,54 +1,62 @@
 """What makes a demo partner useful for testing the hub: a request log and switchable faults.
 
 Each demo partner server wraps its app in `Instrumented`, which records every API request (the kind of
-records asked for, and when it started and ended on the machine's monotonic clock, so intervals from
-different processes compare) and applies the faults currently switched on. Both are reachable over HTTP
-under `/_demo/`, so tests, benchmarks and `hub demo` drive a partner running in another process:
+records asked for, the fault it met, and when it started and ended on the machine's monotonic clock, so
+intervals from different processes compare) and applies the faults currently switched on. Both are
+reachable over HTTP under `/_demo/`, so tests, benchmarks and `hub demo` drive a partner running in another
+process:
 
-    GET    /_demo/requests   the log, oldest first        DELETE /_demo/requests   clear it
-    GET    /_demo/faults     the faults switched on       PUT    /_demo/faults     switch faults (JSON body)
+    GET    /_demo/requests   the log, oldest first         DELETE /_demo/requests   clear it
+    GET    /_demo/faults     the fault switches            DELETE /_demo/faults     switch every fault off
+    PUT    /_demo/faults     set every switch (JSON; a switch left out is off)
+    PATCH  /_demo/faults     change only the switches given
 
-Faults: `latency_ms` (added before answering), and `mode`, one of `malformed` (a body that is not JSON),
-`error` (HTTP 500), `hang` (never answer), or null for none. The token endpoint and `/_demo/` are exempt.
+The switches (see `_faults` and docs/demo-faults.md): `latency_ms`, `latency_jitter_ms`, `mode` (one of
+`MODES`: error, malformed, wrong_shape, hang, reset, or null), `rate` (the fraction of API requests that get
+the mode), `error_rate` (shorthand for mode error at that rate) and `seed` (makes the draws repeatable).
+An invalid body is answered HTTP 400 with `{"error": "..."}` and changes nothing. The token endpoint,
+`/health` and `/_demo/` itself are never faulted, so a partner can always be switched back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["FAULT_MODES", "Faults", "Instrumented", "RequestLog", "admin_routes", "mark"]
+from connectors.demo._faults import FAULT_KINDS, MODES, FaultError, Faults, spec_body
 
-FAULT_MODES = frozenset({"malformed", "error", "hang"})
+__all__ = [
+    "FAULT_KINDS",
+    "MODES",
+    "FaultError",
+    "Faults",
+    "Instrumented",
+    "RequestLog",
+    "admin_routes",
+    "mark",
+    "spec_body",
+]
+
 _EXEMPT = ("/_demo/", "/oauth/", "/health")
-
-
-@dataclass
-class Faults:
-    latency_ms: float = 0.0
-    mode: str | None = None
-
-    def update(self, body: dict[str, Any]) -> None:
-        latency = float(body.get("latency_ms", self.latency_ms))
-        mode = body.get("mode", self.mode)
-        if latency < 0:
-            raise ValueError("latency_ms must be zero or more")
-        if mode is not None and mode not in FAULT_MODES:
-            raise ValueError(f"mode must be one of {sorted(FAULT_MODES)} or null, not {mode!r}")
-        self.latency_ms, self.mode = latency, mode
+#: What `malformed` answers: it claims to be JSON, and is not.
+MALFORMED_BODY = b'{"data": [ oops'
+#: What `wrong_shape` answers when the partner names nothing better for its protocol.
+_DEFAULT_WRONG_SHAPE: Any = {"unexpected": 1}
 
 
 @dataclass
 class RequestLog:
-    """Every API request the partner served: kind, path, start and end (time.monotonic())."""
+    """Every API request the partner served: kind, path, fault, start and end (time.monotonic())."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,11 +82,73 @@ def mark(request: Request, kind: str, **details: Any) -> None:
         entry.update(details)
 
 
-class Instrumented:
-    """ASGI middleware: logs API requests and applies the switched-on faults."""
+async def _until_disconnected(receive: Receive) -> None:
+    """Read (and drop) the request until the client goes away."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
-    def __init__(self, app: ASGIApp, log: RequestLog, faults: Faults) -> None:
+
+async def _hold(seconds: float, receive: Receive) -> Receive | None:
+    """Hold the request for `seconds`, reading it meanwhile so that a client that leaves is noticed.
+
+    Returns the `receive` to hand the app (the request read so far, then the rest), or None if the client
+    disconnected while held.
+    """
+    read: list[Message] = []
+
+    async def read_until_disconnected() -> None:
+        while True:
+            read.append(await receive())
+            if read[-1]["type"] == "http.disconnect":
+                return
+
+    reader = asyncio.ensure_future(read_until_disconnected())
+    try:
+        await asyncio.wait({reader}, timeout=seconds)
+    finally:
+        reader.cancel()  # uvicorn's receive gives up its wait cleanly: nothing read is lost
+        await asyncio.gather(reader, return_exceptions=True)
+    if read and read[-1]["type"] == "http.disconnect":
+        return None
+    pending = iter(read)
+
+    async def replay() -> Message:
+        return next(pending, None) or await receive()
+
+    return replay
+
+
+def _transport(receive: Receive) -> asyncio.Transport | None:
+    """The connection under this request. ASGI does not expose it; uvicorn's `receive` is a method of its
+    request cycle, which holds it (Starlette passes `receive` through its middleware unwrapped)."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None
+
+
+async def _reset(transport: asyncio.Transport | None, receive: Receive) -> None:
+    if transport is None:
+        raise RuntimeError("the 'reset' fault needs the connection's transport, which uvicorn provides")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger zero: closing sends a TCP RST instead of a FIN, so the client reads "connection reset".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    await _until_disconnected(receive)  # returning earlier would make uvicorn answer 500 on a dead socket
+
+
+class Instrumented:
+    """ASGI middleware: logs API requests and applies the switched-on faults.
+
+    Args:
+        app: The partner's app.
+        log: Where API requests are recorded.
+        faults: The switches, read afresh for every request.
+        wrong_shape: The JSON that `wrong_shape` answers: valid JSON, wrong for the partner's protocol.
+    """
+
+    def __init__(self, app: ASGIApp, log: RequestLog, faults: Faults, wrong_shape: Any = None) -> None:
         self.app, self.log, self.faults = app, log, faults
+        self.wrong_shape = _DEFAULT_WRONG_SHAPE if wrong_shape is None else wrong_shape
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_EXEMPT):
@@ -94,7 +164,7 @@ class Instrumented:
             await send(message)
 
         try:
-            await self._serve(scope, receive, logging_send)
+            await self._serve(scope, receive, logging_send, entry)
         finally:
             self._finish(entry)
 
@@ -103,21 +173,35 @@ class Instrumented:
             entry["ended"] = time.monotonic()
             self.log.add(entry)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.faults.latency_ms:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
-        mode = self.faults.mode
-        if mode == "hang":
-            await asyncio.Event().wait()
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any]) -> None:
+        delay_ms, mode = self.faults.draw()
+        entry["fault"] = mode
+        transport = _transport(receive)  # before `receive` is wrapped
+        if delay_ms:
+            held = await _hold(delay_ms / 1000, receive)
+            if held is None:
+                entry["gone"] = True  # the client gave up first: there is no one left to answer
+                return
+            receive = held
+        answer: Response | None = None
         if mode == "error":
-            await Response("internal error", status_code=500)(scope, receive, send)
+            answer = PlainTextResponse("Internal Server Error", status_code=500)
         elif mode == "malformed":
-            await Response('{"data": [ oops', media_type="application/json")(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            answer = Response(MALFORMED_BODY, media_type="application/json")
+        elif mode == "wrong_shape":
+            answer = JSONResponse(self.wrong_shape)
+        elif mode == "hang":
+            await _until_disconnected(receive)
+            return
+        elif mode == "reset":
+            await _reset(transport, receive)
+            return
+        await (answer or self.app)(scope, receive, send)
 
 
 def admin_routes(log: RequestLog, faults: Faults) -> list[Route]:
+    """The `/_demo/requests` and `/_demo/faults` endpoints over this partner's log and switches."""
+
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             log.clear()
@@ -125,14 +209,24 @@ def admin_routes(log: RequestLog, faults: Faults) -> list[Route]:
         return JSONResponse(log.snapshot())
 
     async def fault_switch(request: Request) -> Response:
-        if request.method == "PUT":
+        if request.method == "DELETE":
+            faults.clear()
+        elif request.method in ("PUT", "PATCH"):
             try:
-                faults.update(await request.json())
-            except ValueError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse(asdict(faults))
+                body = await request.json()
+            except ValueError:
+                return _bad('the body is not JSON; send e.g. {"mode": "hang"}')
+            try:
+                (faults.replace if request.method == "PUT" else faults.update)(body)
+            except FaultError as exc:
+                return _bad(str(exc))
+        return JSONResponse(faults.as_dict())
 
     return [
         Route("/_demo/requests", requests, methods=["GET", "DELETE"]),
-        Route("/_demo/faults", fault_switch, methods=["GET", "PUT"]),
+        Route("/_demo/faults", fault_switch, methods=["GET", "PUT", "PATCH", "DELETE"]),
     ]
+
+
+def _bad(message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "kinds": list(FAULT_KINDS), "modes": list(MODES)}, 400)

@@ -11,6 +11,7 @@ envelope, page numbers, and OAuth2 client credentials (RFC 6749 §4.4) in front 
     GET  /api/v2/custody?nominalIds=...        custody events with their offences, likewise
     GET  /api/v2/safeguarding?nominalIds=...   vulnerability referrals, likewise
     GET  /health                               {"status": "ok"}
+    /_demo/...                                 request log and faults (see `connectors.demo.instrument`)
 
 Every answer is `{"status": "ok", "result": {"items": [...], "page", "perPage", "totalPages", "totalItems"}}`
 or `{"status": "error", "error": {"code", "message"}}`. Dates and times are ISO 8601, as the database holds
@@ -41,7 +42,7 @@ from starlette.routing import Route
 from connectors.demo import instrument
 from connectors.demo.store import DemoStore, Row
 
-__all__ = ["DEFAULT_CLIENTS", "MAX_IDS", "MAX_PER_PAGE", "TokenIssuer", "create_app"]
+__all__ = ["DEFAULT_CLIENTS", "MAX_IDS", "MAX_PER_PAGE", "WRONG_SHAPE", "TokenIssuer", "create_app"]
 
 #: The hub's demo client, unless the caller registers others.
 DEFAULT_CLIENTS: Mapping[str, str] = {"hub": "southmoor-demo-secret"}
@@ -49,6 +50,19 @@ MAX_IDS = 100
 MAX_PER_PAGE = 100
 _REALM = "southmoor"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+#: What the `wrong_shape` fault answers (see `instrument`): a well-formed envelope around one record that
+#: is not a nominal, with a numeric id and another API's field names, so a client that checks what it reads
+#: must reject it whichever record it reads first.
+WRONG_SHAPE: Mapping[str, Any] = {
+    "status": "ok",
+    "result": {
+        "items": [{"nominalId": 404, "surname": "WRONG-SHAPE", "born": "1984-03-12"}],
+        "page": 1,
+        "perPage": 1,
+        "totalPages": 1,
+        "totalItems": 1,
+    },
+}
 
 Handler = Callable[[Request, DemoStore], Awaitable[list[dict[str, Any]] | dict[str, Any]]]
 
@@ -311,7 +325,10 @@ async def health(request: Request) -> Response:
 
 
 def create_app(
-    database_url: str, clients: Mapping[str, str] | None = None, token_ttl: float = 300.0
+    database_url: str,
+    clients: Mapping[str, str] | None = None,
+    token_ttl: float = 300.0,
+    faults: instrument.Faults | None = None,
 ) -> Starlette:
     """Southmoor's API over the demo database at `database_url` (an async SQLAlchemy URL).
 
@@ -319,11 +336,12 @@ def create_app(
         database_url: The force's database, in the `connectors.demo.layout` layout.
         clients: OAuth client ids and their secrets; by default the hub's demo client only.
         token_ttl: Seconds an access token stays valid.
+        faults: The fault switches to start with (see `instrument`); by default none is on.
 
     Returns:
         The app; `app.state` holds `log` and `faults` (see `instrument`) and `tokens` (a `TokenIssuer`).
     """
-    log, faults = instrument.RequestLog(), instrument.Faults()
+    log, faults = instrument.RequestLog(), instrument.Faults() if faults is None else faults
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -347,7 +365,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(instrument.Instrumented, log=log, faults=faults)],
+        middleware=[Middleware(instrument.Instrumented, log=log, faults=faults, wrong_shape=WRONG_SHAPE)],
         lifespan=lifespan,
     )
     app.state.log, app.state.faults = log, faults

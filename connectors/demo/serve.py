@@ -1,22 +1,28 @@
-"""Run an ASGI app under uvicorn on loopback, in a background thread: for tests and embedded use."""
+"""Loopback servers for tests and embedded use: an ASGI app under uvicorn in a background thread, and a
+port where nothing listens (a partner whose server is down)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
+from types import TracebackType
 
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["ServerThread"]
+__all__ = ["RefusedPort", "ServerThread"]
 
 
 class ServerThread:
     """A real uvicorn server on 127.0.0.1 in a thread of its own. `port=0` takes a free port."""
 
     def __init__(self, app: ASGIApp, port: int = 0, host: str = "127.0.0.1") -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        # A request held by the `hang` fault ends only when its client leaves: do not wait for it for ever.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=5
+        )
         self.server = uvicorn.Server(config)
         self.host = host
         self._thread: threading.Thread | None = None
@@ -45,3 +51,31 @@ class ServerThread:
         if self._thread is not None:
             self._thread.join(timeout)
         self.server.started = False
+
+
+class RefusedPort:
+    """A loopback port that refuses every connection for as long as this object holds it.
+
+    Its socket is bound, so nothing else can take the port, but never listens: the kernel answers every
+    attempt to connect with a reset (ECONNREFUSED), as for a partner whose server is down.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((host, 0))
+        self.host, self.port = host, int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> RefusedPort:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
