@@ -1,230 +1,191 @@
-"""Latency and throughput of the hub in front of the three demo partners, with added partner latency.
+"""Latency, throughput and resilience of the hub in front of the three demo partners.
 
-    python -m bench.federation [--people 3000] [--concurrency 8] [--requests 400] [--latency 20,40,60]
+    python -m bench.federation [--scenario NAME ...] [--people 3000] [--concurrency 8] [--requests 400]
+                               [--latency 20,40,60] [--load-generator wrk|httpx] [--hub-workers 1]
+                               [--scale-people 1000000] [--profile DIR]
 
-Starts the REST and GraphQL demo partners and the hub (`hub serve`) as separate processes on loopback, sets
-each HTTP partner's added latency through its `/_demo/faults` switch, then drives every scenario with
-concurrent clients and prints: requests per second, p50/p95/p99 latency, hub p50 over the slowest partner's
-latency (1.0 is the floor), and partner calls per request (from `extensions.partners`). The SQL partner is a
-SQLite file: its latency is its own (about a millisecond), so the first latency figure applies to no one.
+Starts the REST and GraphQL demo partners and the hub (`hub serve`) as separate processes on loopback,
+gets a real token (`hub token --client investigator`), gives the HTTP partners their added latency and
+faults through their `/_demo/faults` switches, and drives each scenario:
+
+    person          person by id, everything (markers, intelligence, custody, safeguarding)
+    search          a search that every partner answers
+    fifty           50 people with intelligence and custody, in one query
+    throughput      person by id for --duration seconds, partners at zero added latency (wrk if installed)
+    slow-partner    the search with one partner at 2 s and its timeout at 1 s: the answer comes at 1 s
+    partner-down    the search with one partner refusing connections (or another --down fault)
+    scale           with --scale-people N: search and by-id against the SQL partner alone, N people
+
+For each it prints and writes to JSON: requests, failures and partial answers (errors counted by code),
+requests per second, p50/p95/p99, hub p50 over the slowest partner's latency (configured, and as the hub
+timed the call), partner calls per request, the audit write's p50 (`Server-Timing`) and the hub's peak
+memory. bench/README.md says what each figure means and how to reproduce the issue's targets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import datetime
+import itertools
 import os
-import statistics
+import platform
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
+from bench._options import parse_args, selected
+from bench._report import Figures, print_table, write_json
+from bench._run import choose_generator, hub_client, measure
+from bench._scale import run_scale
+from bench._scenarios import Corpus, Scenario, catalogue
+from bench._stack import Hub, Partners, write_partners_file
+from hub.demo import ensure_data
 
-from hub.demo import DemoPartners, ensure_data, free_port, partners_toml
-
-SEARCH = """query($name: String!) { searchPersons(criteria: {familyName: $name}, first: 20) {
-  people { id names { familyName givenName } dateOfBirth sources { partner recordId } }
-  partners { name outcome } } }"""
-
-PERSON = """query($id: ID!) { person(id: $id) { id names { familyName givenName } dateOfBirth pncId
-  warningMarkers { code } intelligence { id grading } custody { id outcome } safeguarding { id kind } } }"""
-
-FIFTY = "query { %s }"
-FIFTY_FIELD = 'p%d: person(id: "%s") { id intelligence { id grading } custody { id outcome } }'
-
-SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Khan", "Patel", "Murphy", "Evans"]
+__all__ = ["main"]
 
 
-@dataclass
-class Figures:
-    scenario: str
-    requests: int
-    errors: int
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    slowest_partner_ms: float
-    hub_over_slowest_partner: float
-    partner_observed_p50_ms: float
-    hub_over_observed_partner: float
-    partner_calls_per_request: float
-    partner_round_trips: int
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-async def drive(
-    client: httpx.AsyncClient, bodies: list[dict[str, Any]], requests: int, concurrency: int
-) -> tuple[list[float], list[int], list[float], int, float]:
-    latencies: list[float] = []
-    calls: list[int] = []
-    slowest: list[float] = []
-    errors = 0
-    counter = iter(range(requests))
-
-    async def worker() -> None:
-        nonlocal errors
-        for i in counter:
-            body = bodies[i % len(bodies)]
-            started = time.perf_counter()
-            response = await client.post("/graphql", json=body)
-            latencies.append((time.perf_counter() - started) * 1000)
-            payload = response.json()
-            if response.status_code != 200 or payload.get("errors"):
-                errors += 1
-            partners = payload.get("extensions", {}).get("partners", [])
-            calls.append(sum(p["calls"] for p in partners))
-            slowest.append(max((p["latencyMs"] for p in partners), default=0.0))
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, calls, slowest, errors, time.perf_counter() - started
-
-
-async def run(args: argparse.Namespace) -> list[Figures]:
-    latency = [float(x) for x in args.latency.split(",")]
+async def _run_demo(
+    args: argparse.Namespace, chosen: list[Scenario], generator: str, notes: list[str]
+) -> list[Figures]:
     data_dir = Path(args.data_dir)
     urls = await ensure_data(data_dir, args.people, 2026, False, lambda m: print(m, file=sys.stderr))
-    partners = DemoPartners(urls)
-    endpoints = partners.start()
-    hub_process = None
+    latency, _ = args.latency
+    partners = Partners(urls, latency)
+    results: list[Figures] = []
+    scratch = tempfile.TemporaryDirectory(prefix="bench-")
+    corpus: Corpus | None = None
     try:
-        for force, ms in zip(("southmoor", "eastvale"), latency[-2:], strict=True):
-            httpx.put(f"{endpoints[force]}/_demo/faults", json={"latency_ms": ms}).raise_for_status()
-        partners_file = Path(tempfile.mkdtemp()) / "partners.toml"
-        partners_file.write_text(partners_toml(urls, endpoints))
-        port = free_port()
-        hub_process = subprocess.Popen(
-            [sys.executable, "-m", "hub", "serve", "--partners", str(partners_file), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "HUB_DATA_DIR": str(data_dir)},
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
+        partners.start()
+        for number, (setup, group) in enumerate(itertools.groupby(chosen, key=lambda s: s.setup), 1):
+            partners_file = Path(scratch.name) / f"partners-{number}.toml"
+            write_partners_file(partners_file, *partners.addresses(setup.refused), setup)
+            profile = Path(args.profile) / f"hub-{number}.txt" if args.profile else None
+            hub = Hub(partners_file, data_dir, args.hub_workers, profile=profile)
+            kind = "hub serve" if args.hub_workers == 1 else f"uvicorn --workers {args.hub_workers}"
+            label = f"hub #{number} ({kind})"
+            print(
+                f"starting {label} for {', '.join(s.name for s in chosen if s.setup == setup)}",
+                file=sys.stderr,
+            )
+            hub.start()
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start")
-            time.sleep(0.1)
-        limits = httpx.Limits(max_connections=args.concurrency * 2)
-        # A real token and a stated purpose: access control is part of what is measured.
-        token = subprocess.run(
-            [sys.executable, "-m", "hub", "token", "--client", "investigator", "--data-dir", str(data_dir)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Hub-Purpose": "investigation",
-            "Hub-Justification": "Benchmark run",
-        }
-        async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits, headers=headers) as client:
-            ids: list[str] = []
-            for name in SURNAMES:
-                found = (
-                    await client.post("/graphql", json={"query": SEARCH, "variables": {"name": name}})
-                ).json()
-                ids += [p["id"] for p in found["data"]["searchPersons"]["people"]]
-            scenarios = {
-                "three-partner search": ([{"query": SEARCH, "variables": {"name": n}} for n in SURNAMES], 1),
-                "person by id, everything": ([{"query": PERSON, "variables": {"id": i}} for i in ids], 2),
-                "50 people, intelligence + custody": (
-                    [
-                        {
-                            "query": FIFTY
-                            % " ".join(FIFTY_FIELD % (k, i) for k, i in enumerate(ids[j : j + 50]))
-                        }
-                        for j in range(0, max(1, len(ids) - 50), 7)
-                    ],
-                    2,
-                ),
-            }
-            results = []
-            slowest = max(latency)
-            for scenario, (bodies, round_trips) in scenarios.items():
-                requests = args.requests if "50" not in scenario else max(20, args.requests // 10)
-                await drive(client, bodies, min(20, requests), args.concurrency)  # warm-up
-                latencies, calls, slowest_seen, errors, elapsed = await drive(
-                    client, bodies, requests, args.concurrency
-                )
-                p50 = statistics.median(latencies)
-                partner_p50 = statistics.median(slowest_seen)
-                results.append(
-                    Figures(
-                        scenario=scenario,
-                        requests=requests,
-                        errors=errors,
-                        rps=round(requests / elapsed, 1),
-                        p50_ms=round(p50, 1),
-                        p95_ms=round(percentile(latencies, 95), 1),
-                        p99_ms=round(percentile(latencies, 99), 1),
-                        slowest_partner_ms=slowest * round_trips,
-                        hub_over_slowest_partner=round(p50 / (slowest * round_trips), 3),
-                        partner_observed_p50_ms=round(partner_p50, 1),
-                        hub_over_observed_partner=round(p50 / partner_p50, 3) if partner_p50 else 0.0,
-                        partner_calls_per_request=round(statistics.mean(calls), 2),
-                        partner_round_trips=round_trips,
-                    )
-                )
-            return results
+                connections = max(args.concurrency, args.throughput_connections)
+                async with hub_client(hub, connections) as (client, headers):
+                    if corpus is None:
+                        partners.set_faults(latency, {})
+                        corpus = await Corpus().collect(client)
+                    for scenario in group:
+                        print(f"running {scenario.name}: {scenario.title}", file=sys.stderr)
+                        partners.set_faults(scenario.latency_ms, scenario.switches)
+                        bodies = getattr(corpus, scenario.query)()
+                        figures = await measure(
+                            scenario,
+                            bodies,
+                            client,
+                            headers,
+                            hub,
+                            label,
+                            generator if scenario.duration else "httpx",
+                            args.wrk_threads,
+                            partners.pids(),
+                        )
+                        if scenario.duration and generator == "httpx":
+                            figures.notes += notes
+                        results.append(figures)
+            finally:
+                hub.stop()
     finally:
-        if hub_process is not None:
-            hub_process.terminate()
-            hub_process.wait(10)
         partners.stop()
+        scratch.cleanup()
+    return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--people", type=int, default=3000, help="people per force (default 3000)")
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
-    parser.add_argument("--requests", type=int, default=400, help="requests per scenario (default 400)")
-    parser.add_argument(
-        "--latency",
-        default="20,40,60",
-        help="added latency in ms; the last two go to the REST and GraphQL partners (default 20,40,60)",
-    )
-    parser.add_argument("--data-dir", default=".hub/bench", help="where the bench keeps its records")
-    parser.add_argument("--json", default="bench/results/federation.json", help="write the figures here too")
-    args = parser.parse_args()
-    results = asyncio.run(run(args))
-    columns = [("req", 5), ("err", 4), ("rps", 7), ("p50", 7), ("p95", 7), ("p99", 7)]
-    columns += [("floor", 6), ("ratio", 6), ("seen", 6), ("ratio2", 6)]
-    header = f"{'scenario':36} " + " ".join(f"{name:>{width}}" for name, width in columns) + f" {'calls':>6}"
-    print(header)
-    for r in results:
-        print(
-            f"{r.scenario:36} {r.requests:5d} {r.errors:4d} {r.rps:7.1f} {r.p50_ms:7.1f} {r.p95_ms:7.1f} "
-            f"{r.p99_ms:7.1f} {r.slowest_partner_ms:6.0f} {r.hub_over_slowest_partner:6.3f} "
-            f"{r.partner_observed_p50_ms:6.1f} {r.hub_over_observed_partner:6.3f} "
-            f"{r.partner_calls_per_request:6.2f}"
+def _meta(args: argparse.Namespace, generator: str, notes: list[str]) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    latency, northshire = args.latency
+    return {
+        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg(),
+        },
+        "options": {
+            **vars(args),
+            "latency": {"northshire": northshire, **latency},
+            "slow": "=".join(map(str, args.slow)),
+            "down": f"{args.down[0]}={args.down[1]}",
+        },
+        "added_latency_ms": {"northshire": None, **latency},
+        "northshire_latency_asked_ms": northshire,
+        "throughput_load_generator": generator,
+        "notes": notes,
+    }
+
+
+async def run(args: argparse.Namespace) -> tuple[list[Figures], dict[str, Any]]:
+    """Every selected scenario's figures, and what the run was (machine, options, notes)."""
+    names = selected(args)
+    latency, northshire = args.latency
+    generator, generator_note = choose_generator(args.load_generator)
+    notes = [generator_note] if generator_note and "throughput" in names else []
+    if northshire is not None and any(n != "scale" for n in names):
+        notes.append(
+            f"northshire: {northshire:g} ms asked, none added: it is a SQLite file the hub reads directly, "
+            "with no server to slow down; its figure is its own latency (see 'partner call p50')"
         )
-    print(
-        "floor: slowest partner's added latency x partner round trips the query needs (ms); ratio: hub p50 / "
-        "floor; seen: p50 of the slowest partner call as the hub timed it (ms), one round trip; ratio2: hub "
-        "p50 / seen (meaningful for one-round-trip queries); calls: partner calls per request"
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    notes.append(
+        f"load average {load:.1f} on {cpus} cores at the start: the hub, its partners and the load generator "
+        "share them with whatever else runs, so figures are noisy when that is above a core or so"
     )
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps([asdict(r) for r in results], indent=2))
+    down_name, down_kind, down_switches = args.down
+    scenarios = catalogue(
+        latency,
+        args.requests,
+        args.concurrency,
+        args.slow,
+        args.slow_timeout,
+        (down_name, down_kind),
+        down_switches,
+        args.duration,
+        args.throughput_connections,
+    )
+    chosen = [scenarios[n] for n in names if n in scenarios]
+    results = (
+        await _run_demo(args, chosen, generator, [generator_note] if generator_note else []) if chosen else []
+    )
+    if "scale" in names:
+        data_dir = Path(args.scale_data_dir or f".hub/bench-scale-{args.scale_people}")
+        results += await run_scale(
+            args.scale_people,
+            data_dir,
+            args.requests,
+            args.concurrency,
+            args.hub_workers,
+            len({s.setup for s in chosen}) + 1,
+        )
+    return results, _meta(args, generator, notes)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(__doc__ or "", argv)
+    results, meta = asyncio.run(run(args))
+    print()
+    print_table(results)
+    for note in meta["notes"]:
+        print(f"note: {note}")
+    write_json(Path(args.json), meta, results)
+    print(f"\nWrote {args.json}")
 
 
 if __name__ == "__main__":
