@@ -12,6 +12,9 @@
 Connectors translate their library's exceptions at the boundary (`raise PartnerUnavailable(...) from exc`),
 so the hub never sees an httpx, SQLAlchemy or GraphQL client error. Messages never carry secrets.
 
+A message may name what only an operator should see (a database host, a table); the connector then passes
+`public=`, what a caller of the hub is told instead.
+
 `retriable` says whether the same call may succeed if made again at once; the hub retries an idempotent read
 only then (and only within the partner's timeout). Each class has a default; a connector that knows better
 passes it, e.g. `PartnerUnavailable(name, "HTTP 403 from the partner", retriable=False)`.
@@ -52,10 +55,15 @@ class PartnerError(ConnectorError):
     #: Whether making the same call again at once may succeed (the default of each class).
     retriable = False
 
-    def __init__(self, partner: str, message: str, *, retriable: bool | None = None) -> None:
+    def __init__(
+        self, partner: str, message: str, *, retriable: bool | None = None, public: str | None = None
+    ) -> None:
         super().__init__(f"partner '{partner}': {message}")
         self.partner = partner
         self.detail = message
+        #: What a caller of the hub may be told: `message` unless that names the partner's internals
+        #: (hosts, users, tables); the whole `detail` goes to the hub's log.
+        self.public_detail = public or message
         if retriable is not None:
             self.retriable = retriable
 

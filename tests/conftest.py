@@ -53,14 +53,14 @@ def eastvale_server(demo_urls: dict[str, str]) -> Iterator[Partner]:
 def southmoor(southmoor_server: Partner) -> Iterator[Partner]:
     southmoor_server.log.clear()
     yield southmoor_server
-    southmoor_server.faults.update({"latency_ms": 0, "mode": None})
+    southmoor_server.faults.clear()
 
 
 @pytest.fixture
 def eastvale(eastvale_server: Partner) -> Iterator[Partner]:
     eastvale_server.log.clear()
     yield eastvale_server
-    eastvale_server.faults.update({"latency_ms": 0, "mode": None})
+    eastvale_server.faults.clear()
 
 
 @pytest.fixture

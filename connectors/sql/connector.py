@@ -47,6 +47,11 @@ from connectors.sql.mapping import SqlMapping, TableView
 
 __all__ = ["SqlConnector"]
 
+# What a caller of the hub is told; the partner's host, user, tables and columns stay in the hub's log.
+_NO_ANSWER = "its database did not answer in time"
+_MISMATCH = "its database does not match the hub's mapping of it"
+_UNUSABLE = "its database cannot be reached or used"
+
 #: Ids per `IN (...)`: well under every driver's bind-parameter limit (SQLite's is 999 in old builds).
 CHUNK = 500
 _ASYNC_DRIVERS = {
@@ -139,7 +144,9 @@ class SqlConnector(BaseConnector):
     def _error(self, exc: Exception, *, connecting: bool) -> PartnerError:
         where = self.url.render_as_string(hide_password=True)
         if isinstance(exc, TimeoutError):
-            return PartnerTimeout(self.name, f"the database at {where} did not answer in time")
+            return PartnerTimeout(
+                self.name, f"the database at {where} did not answer in time", public=_NO_ANSWER
+            )
         if isinstance(exc, sa_exc.TimeoutError):
             return PartnerUnavailable(self.name, "no free connection to the database (pool exhausted)")
         detail = _driver_message(exc)
@@ -147,8 +154,12 @@ class SqlConnector(BaseConnector):
             isinstance(exc, sa_exc.ProgrammingError | sa_exc.DataError)
             or (isinstance(exc, sa_exc.OperationalError) and detail.lower().startswith(_MISSING_OBJECT))
         ):
-            return PartnerBadResponse(self.name, f"the database does not match the mapping: {detail}")
-        return PartnerUnavailable(self.name, f"cannot use the database at {where}: {detail}")
+            return PartnerBadResponse(
+                self.name, f"the database does not match the mapping: {detail}", public=_MISMATCH
+            )
+        return PartnerUnavailable(
+            self.name, f"cannot use the database at {where}: {detail}", public=_UNUSABLE
+        )
 
     async def _fetch(self, conn: AsyncConnection, statement: Any) -> list[RowMapping]:
         return list((await conn.execute(statement)).mappings().all())

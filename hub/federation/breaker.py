@@ -126,7 +126,7 @@ class Breaker:
             result = await call()
         except PartnerError as exc:
             self._failures += 1
-            self._last_failure = (time.time(), exc.outcome, exc.detail)
+            self._last_failure = (time.time(), exc.outcome, exc.public_detail)
             await breaker.__aexit__(type(exc), exc, exc.__traceback__)
             raise
         else:

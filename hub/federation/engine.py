@@ -12,6 +12,7 @@ ever retried.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from hub.federation.resolution import MergedPerson, merge
 
 __all__ = ["RECORD_KINDS", "Federation"]
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The connector method behind each batched record kind.
@@ -62,6 +64,8 @@ class Federation:
             )
         except PartnerError as exc:
             error = exc
+            # The whole detail is for operators; callers are told `public_detail` (hub.schema.extensions).
+            log.warning("partner %s failed on %s (%s): %s", connector.name, kind, exc.outcome, exc.detail)
             raise
         finally:
             latency_ms = (time.perf_counter() - started) * 1000

@@ -36,7 +36,7 @@ class PartnerStatus:
             "outcome": self.outcome,
             "latencyMs": round(self.latency_ms, 1),
             "calls": self.calls,
-            **({"error": self.error.detail} if self.error else {}),
+            **({"error": self.error.public_detail} if self.error else {}),
         }
 
 

@@ -80,7 +80,7 @@ class HubErrors(SchemaExtension):
                 what = "was not asked" if isinstance(failure, PartnerCircuitOpen) else "did not answer"
                 errors.append(
                     GraphQLError(
-                        f"{title} ({failure.partner}) {what}: {failure.detail}. "
+                        f"{title} ({failure.partner}) {what}: {failure.public_detail}. "
                         "Its records are missing from this answer.",
                         extensions={"code": failure.code, "partner": failure.partner},
                     )

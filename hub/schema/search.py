@@ -71,7 +71,7 @@ class PartnerStatus:
             outcome=PartnerOutcome(status.outcome),
             latency_ms=round(status.latency_ms, 1),
             calls=status.calls,
-            error=status.error.detail if status.error else None,
+            error=status.error.public_detail if status.error else None,
         )
 
 

@@ -4,6 +4,7 @@ faulty partner is named with the right code and status, and nothing escapes as a
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import tomllib
 from collections.abc import AsyncIterator, Iterator
@@ -150,6 +151,8 @@ async def test_a_refused_partner_is_unavailable_and_the_others_answer(
             body = await hub.query(SEARCH, {"criteria": {"familyName": "Kilbride"}})
 
             assert_search_partial(body, faulty, "PARTNER_UNAVAILABLE", "unavailable")
+            said = json.dumps(body)
+            assert str(port.port) not in said and port.host not in said, "an address reached the caller"
     for name, partner in servers.items():
         assert (name != faulty) == ("search" in partner.kinds()), "no request reaches a refused partner"
     assert_no_defect_logged(caplog)
