@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -38,17 +39,39 @@ def cli() -> None:
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
 )
-def serve(partners_file: Path, host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    envvar="HUB_WORKERS",
+    type=click.IntRange(1, 64),
+    help="Hub processes sharing the port (uvicorn workers); they share the database and audit chain, each "
+    "has its own breakers and partner connections. Env: HUB_WORKERS.",
+)
+def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     """Serve the hub for the partners in a partners file."""
     from hub.app import create_app
     from hub.auth.issuers import IssuerConfigError
     from hub.settings import HubSettings
 
     try:
-        app = create_app(HubSettings(partners_file=partners_file))
+        app = create_app(HubSettings(partners_file=partners_file))  # checks the configuration, once
     except (ConnectorConfigError, IssuerConfigError) as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        return
+    # Each worker process builds its own app from the same settings, read from the environment.
+    os.environ["HUB_PARTNERS_FILE"] = str(partners_file.resolve())
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+    )
 
 
 @cli.group()

@@ -1,4 +1,5 @@
-"""Two hub processes writing one PostgreSQL audit trail under load: the chain stays whole, nothing is lost."""
+"""Two hub processes (or one `hub serve --workers 2`) writing one PostgreSQL audit trail under load: the
+chain stays whole, nothing is lost."""
 
 from __future__ import annotations
 
@@ -30,22 +31,28 @@ def throwaway_database() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(params=["two hub processes", "one hub with two workers"])
 def two_hubs(
-    throwaway_database: str, demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner, tmp_path: Path
+    request: pytest.FixtureRequest,
+    throwaway_database: str,
+    demo_urls: dict[str, str],
+    southmoor: Partner,
+    eastvale: Partner,
+    tmp_path: Path,
 ) -> Iterator[tuple[list[str], dict[str, str]]]:
     partners = tmp_path / "partners.toml"
     partners.write_text(partners_toml(demo_urls, {"southmoor": southmoor.url, "eastvale": eastvale.url}))
     env = {**os.environ, "HUB_DATABASE_URL": throwaway_database, "HUB_DATA_DIR": str(tmp_path)}
-    ports = [free_port(), free_port()]
+    serve = [sys.executable, "-m", "hub", "serve", "--partners", str(partners)]
+    if request.param == "two hub processes":
+        ports = [free_port(), free_port()]
+        commands = [[*serve, "--port", str(port)] for port in ports]
+    else:
+        ports = [free_port()] * 2  # both halves of the load go to the one port the workers share
+        commands = [[*serve, "--port", str(ports[0]), "--workers", "2"]]
     hubs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "hub", "serve", "--partners", str(partners), "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in commands
     ]
     try:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
