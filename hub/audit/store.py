@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import Executable
 
 from hub.audit.chain import (
@@ -85,8 +85,30 @@ _MOVE_HEAD = (
 _SET_HEAD_HASH = update(audit_chain_head).where(_head.id == HEAD_ID).values(hash=bindparam("new_hash"))
 _INSERT_EVENT = audit_event.insert()
 _INSERT_DISCLOSURE = audit_disclosure.insert()
-# PostgreSQL: the events, their disclosures and the head's new hash in one statement (one round trip), the
-# rows passed as JSON arrays and read back into the tables' own row types.
+# PostgreSQL, when this process wrote the last event (it knows the head): the whole group in one statement,
+# committed on its own (no BEGIN, no COMMIT: one round trip). The head moves only if it is still where this
+# process left it, and the rows go in only if it moved; if another replica wrote meanwhile nothing changes,
+# the count is 0, and the group goes the locking way below.
+_PG_APPEND_AT_KNOWN_HEAD = text(
+    f"""
+    WITH head AS (
+        UPDATE audit_chain_head SET seq = :new_seq, hash = :new_hash
+        WHERE id = {HEAD_ID} AND seq = :expected_seq AND hash = :expected_hash
+        RETURNING seq
+    ), events AS (
+        INSERT INTO audit_event
+        SELECT r.* FROM json_populate_recordset(NULL::audit_event, CAST(:events AS json)) AS r
+        WHERE EXISTS (SELECT 1 FROM head)
+    ), disclosures AS (
+        INSERT INTO audit_disclosure
+        SELECT r.* FROM json_populate_recordset(NULL::audit_disclosure, CAST(:disclosures AS json)) AS r
+        WHERE EXISTS (SELECT 1 FROM head)
+    )
+    SELECT count(*) FROM head
+    """
+)
+# PostgreSQL, with the head locked: the events, their disclosures and the head's new hash in one statement,
+# the rows passed as JSON arrays and read back into the tables' own row types.
 _PG_APPEND = text(
     f"""
     WITH events AS (
@@ -183,11 +205,10 @@ def _describe(exc: BaseException) -> str:
     return text[:300]
 
 
-def _chained(
-    first_seq: int, prev_hash: str, group: list[_Pending], dialect: str = "sqlite"
-) -> tuple[list[StoredEvent], list[tuple[Executable, Any]]]:
-    """The events of `group` chained from `first_seq` after `prev_hash`, and the statements that insert
-    them and leave the head at the last one (on PostgreSQL one statement, so one round trip)."""
+def _chain(
+    first_seq: int, prev_hash: str, group: list[_Pending]
+) -> tuple[list[StoredEvent], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events of `group` chained from `first_seq` after `prev_hash`, with their rows."""
     stored: list[StoredEvent] = []
     events: list[dict[str, Any]] = []
     disclosures: list[dict[str, Any]] = []
@@ -199,14 +220,27 @@ def _chained(
         events.append(event_row(event))
         disclosures.extend(disclosure_rows(event))
         prev_hash = digest
+    return stored, events, disclosures
+
+
+def _chained(
+    first_seq: int, prev_hash: str, group: list[_Pending], dialect: str = "sqlite"
+) -> tuple[list[StoredEvent], list[tuple[Executable, Any]]]:
+    """The events of `group` chained from `first_seq` after `prev_hash`, and the statements that insert
+    them and leave the head at the last one (on PostgreSQL one statement, so one round trip)."""
+    stored, events, disclosures = _chain(first_seq, prev_hash, group)
+    prev_hash = stored[-1].hash
     if dialect == "postgresql":
-        rows = {"events": json.dumps(events, default=_iso), "disclosures": json.dumps(disclosures)}
-        return stored, [(_PG_APPEND, {**rows, "new_hash": prev_hash})]
+        return stored, [(_PG_APPEND, {**_pg_rows(events, disclosures), "new_hash": prev_hash})]
     statements: list[tuple[Executable, Any]] = [(_INSERT_EVENT, events)]
     if disclosures:
         statements.append((_INSERT_DISCLOSURE, disclosures))
     statements.append((_SET_HEAD_HASH, {"new_hash": prev_hash}))
     return stored, statements
+
+
+def _pg_rows(events: list[dict[str, Any]], disclosures: list[dict[str, Any]]) -> dict[str, str]:
+    return {"events": json.dumps(events, default=_iso), "disclosures": json.dumps(disclosures)}
 
 
 def _iso(value: Any) -> str:
@@ -233,6 +267,15 @@ class AuditStore:
         file_url = sqlite_file_url(engine.url)
         busy_ms = max(1, int(write_timeout * 1000))
         self._sqlite_writer = create_sqlite_writer_engine(file_url, busy_ms) if file_url else None
+        # PostgreSQL: one connection of its own, in autocommit, for appends at the head this process knows
+        # (appends in one process are one at a time anyway). No pre-ping: a dropped connection fails one
+        # group, which fails closed, and the pool opens a new one for the next.
+        self._known_head: tuple[int, str] | None = None
+        self._pg_autocommit: AsyncEngine | None = None
+        if engine.dialect.name == "postgresql":
+            self._pg_autocommit = create_async_engine(
+                engine.url, pool_size=1, max_overflow=1, isolation_level="AUTOCOMMIT"
+            )
 
     @asynccontextmanager
     async def _failing_closed(self, doing: str) -> AsyncIterator[None]:
@@ -281,19 +324,45 @@ class AuditStore:
                 # Not cancellable (a thread): it checks the deadline itself, and rolls back past it.
                 stored = await asyncio.to_thread(self._write_in_thread, self._sqlite_writer, group, deadline)
             else:
-                async with asyncio.timeout_at(_loop_time(deadline)), self.engine.begin() as conn:
-                    seq, prev_hash, _, _ = await self._lock_head(conn, len(group))
-                    stored = await self._insert(conn, seq - len(group) + 1, prev_hash, group)
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    stored = await self._append_at_known_head(group) or await self._append_locked(group)
         except Exception as exc:
+            self._known_head = None
             for pending in group:
                 pending.error = exc
             raise
         except BaseException:  # cancelled: the others in the group must not see a cancellation as theirs
+            self._known_head = None
             for pending in group:
                 pending.error = AuditUnavailable("The audit write was interrupted.")
             raise
         for pending, event in zip(group, stored, strict=True):
             pending.stored = event
+        if self._pg_autocommit is not None:
+            self._known_head = (stored[-1].seq, stored[-1].hash)
+
+    async def _append_locked(self, group: list[_Pending]) -> list[StoredEvent]:
+        async with self.engine.begin() as conn:
+            seq, prev_hash, _, _ = await self._lock_head(conn, len(group))
+            return await self._insert(conn, seq - len(group) + 1, prev_hash, group)
+
+    async def _append_at_known_head(self, group: list[_Pending]) -> list[StoredEvent] | None:
+        """PostgreSQL, when this process knows where the head is: one statement, one round trip. None when
+        the head has moved (another replica wrote): nothing was written."""
+        if self._pg_autocommit is None or self._known_head is None:
+            return None
+        seq, head_hash = self._known_head
+        stored, events, disclosures = _chain(seq + 1, head_hash, group)
+        parameters = {
+            **_pg_rows(events, disclosures),
+            "expected_seq": seq,
+            "expected_hash": head_hash,
+            "new_seq": stored[-1].seq,
+            "new_hash": stored[-1].hash,
+        }
+        async with self._pg_autocommit.connect() as conn:
+            moved = await conn.scalar(_PG_APPEND_AT_KNOWN_HEAD, parameters)
+        return stored if moved else None
 
     @staticmethod
     def _write_in_thread(writer: Engine, group: list[_Pending], deadline: float) -> list[StoredEvent]:
@@ -318,6 +387,8 @@ class AuditStore:
         """Release the store's own connections (the engine is its owner's to dispose of)."""
         if self._sqlite_writer is not None:
             self._sqlite_writer.dispose()
+        if self._pg_autocommit is not None:
+            await self._pg_autocommit.dispose()
 
     async def _lock_head(self, conn: AsyncConnection, count: int) -> tuple[int, str, int, str]:
         """Move the head on by `count` seqs; the new head seq, the hash it had, and the checkpoint.

@@ -4,6 +4,7 @@ verifiable chain; a group that fails fails every event in it, and an event given
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.audit.store import AuditFilter, AuditStore, AuditUnavailable
+from hub.db import create_engine
 from tests.hub.audit.conftest import make_event, sql
 
 PER_PROCESS = 100
@@ -68,7 +70,7 @@ def head_moves() -> Iterator[list[str]]:
     seen: list[str] = []
 
     def _seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("UPDATE audit_chain_head SET seq="):
+        if re.search(r"UPDATE audit_chain_head SET seq\s*=", statement):
             seen.append(statement)
 
     event.listen(Engine, "before_cursor_execute", _seen)
@@ -118,3 +120,37 @@ async def test_an_event_given_up_on_is_never_written_later(engine: AsyncEngine) 
     later = await store.append(make_event(3))
     assert later.seq == 1 and later.event.request_id == "req-3"
     assert await store.count(AuditFilter()) == 1
+
+
+async def test_a_store_that_knows_the_head_appends_in_one_statement_until_another_writes(
+    engine: AsyncEngine, db_url: str
+) -> None:
+    statements: list[str] = []
+
+    def _seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", _seen)
+    first, second = AuditStore(engine), AuditStore(create_engine(db_url))
+    try:
+        await first.append(make_event(1))  # learns where the head is
+        statements.clear()
+        await first.append(make_event(2))
+        one_statement = [s for s in statements if "audit" in s]
+        await second.append(make_event(3))  # another replica moves the head
+        assert (await first.append(make_event(4))).seq == 4  # its known head is stale: it locks and reads
+    finally:
+        event.remove(Engine, "before_cursor_execute", _seen)
+        await first.aclose()
+        await second.aclose()
+        await second.engine.dispose()
+    if engine.dialect.name == "postgresql":
+        assert len(one_statement) == 1 and one_statement[0].lstrip().startswith("WITH head AS")
+    result = await first.verify()
+    assert (result.ok, result.checked) == (True, 4), result.reason
+    assert [e.event.request_id for e in await first.events(AuditFilter())] == [
+        "req-1",
+        "req-2",
+        "req-3",
+        "req-4",
+    ]
