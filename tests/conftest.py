@@ -7,6 +7,7 @@ HUB_TEST_DATABASE_URL points at one (an async SQLAlchemy URL, e.g. postgresql+as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from connectors.demo.data import populate
-from tests.support import HubClient, Partner, open_hub, partner_configs, start_graphql, start_rest
+from tests.support import (
+    HubClient,
+    Partner,
+    open_hub,
+    partner_configs,
+    private_pg_database,
+    start_graphql,
+    start_rest,
+)
 
 #: People per force in the test records: enough for overlaps and common surnames, quick to generate.
 TEST_PEOPLE = 300
@@ -23,16 +32,18 @@ PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
-def demo_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def demo_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     data = tmp_path_factory.mktemp("demo-data")
     urls = {
         force: f"sqlite+aiosqlite:///{data / f'{force}.db'}"
         for force in ("northshire", "southmoor", "eastvale")
     }
-    if PG_URL:
-        urls["northshire"] = PG_URL
-    asyncio.run(populate(urls, TEST_PEOPLE, TEST_SEED))
-    return urls
+    with contextlib.ExitStack() as stack:
+        if PG_URL:
+            # A database of this session's own: two runs on one server never rewrite each other's records.
+            urls["northshire"] = stack.enter_context(private_pg_database("northshire"))
+        asyncio.run(populate(urls, TEST_PEOPLE, TEST_SEED))
+        yield urls
 
 
 @pytest.fixture(scope="session")
