@@ -136,8 +136,13 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
         metavar="N",
         type=int,
         default=1,
-        help="hub processes: 1 runs `hub serve`; N > 1 runs uvicorn --workers N with the hub's app factory "
-        "(`hub serve` has no workers option) (default 1)",
+        help="hub worker processes (`hub serve --workers N`) (default 1)",
+    )
+    add(
+        "--audit-baseline",
+        action="store_true",
+        help="run every latency scenario a second time on a hub without its audit recorder, right after the "
+        "audited one, and print what auditing adds to p50",
     )
     add(
         "--profile",

@@ -22,7 +22,16 @@ from bench._drive import Sample
 from bench._scenarios import Scenario
 from bench._wrk import WrkRun
 
-__all__ = ["Figures", "from_samples", "from_wrk", "percentile", "print_table", "write_json"]
+__all__ = [
+    "Figures",
+    "audit_comparison",
+    "from_samples",
+    "from_wrk",
+    "percentile",
+    "print_audit_comparison",
+    "print_table",
+    "write_json",
+]
 
 _PARTIAL_PREFIX = "PARTNER_"
 
@@ -79,6 +88,12 @@ class Figures:
     hub_peak_rss_mb: float
     notes: list[str] = field(default_factory=list)
     cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
+    #: False for the baseline hub without its audit recorder (`--audit-baseline`).
+    audited: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.title if self.audited else f"{self.title} (no audit)"
 
 
 def _floors(scenario: Scenario, samples: Iterable[Sample]) -> tuple[list[float], list[float]]:
@@ -232,7 +247,7 @@ def print_table(results: Sequence[Figures]) -> None:
     print(f"{'scenario':38} " + " ".join(f"{h:>{w}}" for h, w in heads))
     for r in results:
         print(
-            f"{r.title[:38]:38} {r.requests:6d} {r.failed:5d} {r.partial:5d} {r.rps:7.1f} "
+            f"{r.label[:38]:38} {r.requests:6d} {r.failed:5d} {r.partial:5d} {r.rps:7.1f} "
             f"{_cell(r.p50_ms, 7)} {_cell(r.p95_ms, 7)} {_cell(r.p99_ms, 7)} {_cell(r.floor_ms, 7)} "
             f"{_cell(r.hub_over_floor, 6, 2)} {_cell(r.observed_floor_ms, 7)} "
             f"{_cell(r.hub_over_observed, 6, 2)} {_cell(r.partner_calls_per_request, 6, 2)} "
@@ -268,7 +283,56 @@ def print_table(results: Sequence[Figures]) -> None:
             print(f"  note: {note}")
 
 
+def audit_comparison(results: Sequence[Figures]) -> list[dict[str, Any]]:
+    """Per scenario run both ways: p50 on the audited hub, on the hub without its recorder, the
+    difference, and the audit write's own p50 (`Server-Timing`)."""
+    baseline = {r.scenario: r for r in results if not r.audited}
+    rows = []
+    for r in results:
+        other = baseline.get(r.scenario)
+        if not r.audited or other is None:
+            continue
+        added = None if r.p50_ms is None or other.p50_ms is None else round(r.p50_ms - other.p50_ms, 2)
+        rows.append(
+            {
+                "scenario": r.scenario,
+                "p50_ms": r.p50_ms,
+                "p50_ms_unaudited": other.p50_ms,
+                "p50_added_ms": added,
+                "p99_ms": r.p99_ms,
+                "p99_ms_unaudited": other.p99_ms,
+                "rps": r.rps,
+                "rps_unaudited": other.rps,
+                "audit_p50_ms": r.audit_p50_ms,
+            }
+        )
+    return rows
+
+
+def print_audit_comparison(results: Sequence[Figures]) -> None:
+    """What auditing adds: each scenario's p50 audited and not, one after the other in the same run."""
+    print(
+        f"{'auditing on vs off':38} {'p50':>7} {'p50 off':>7} {'added':>7} {'p99':>7} {'p99 off':>7} "
+        f"{'rps':>7} {'rps off':>7} {'write':>6}"
+    )
+    for row in audit_comparison(results):
+        title = next(r.title for r in results if r.scenario == row["scenario"])
+        print(
+            f"{title[:38]:38} {_cell(row['p50_ms'], 7)} {_cell(row['p50_ms_unaudited'], 7)} "
+            f"{_cell(row['p50_added_ms'], 7, 2)} {_cell(row['p99_ms'], 7)} "
+            f"{_cell(row['p99_ms_unaudited'], 7)} "
+            f"{row['rps']:7.1f} {row['rps_unaudited']:7.1f} {_cell(row['audit_p50_ms'], 6, 2)}"
+        )
+    print(
+        "\np50, p99: ms at the client on the audited hub; off: the same scenario on a hub without its audit "
+        "recorder, run right after it against the same partners; added: p50 - p50 off; write: the audit "
+        "write's p50 from Server-Timing (ms)"
+    )
+
+
 def write_json(path: Path, meta: dict[str, Any], results: Sequence[Figures]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"meta": meta, "scenarios": [asdict(r) for r in results]}
+    document: dict[str, Any] = {"meta": meta, "scenarios": [asdict(r) for r in results]}
+    if any(not r.audited for r in results):
+        document["audit_comparison"] = audit_comparison(results)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

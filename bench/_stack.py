@@ -173,16 +173,17 @@ def _descendants(pid: int) -> list[int]:
 
 
 class Hub:
-    """One hub process (`hub serve`, or uvicorn with `workers` worker processes) on a free loopback port.
+    """One hub (`hub serve --workers N`) on a free loopback port.
 
     Args:
         partners_file: Its partners file.
         data_dir: Its `HUB_DATA_DIR`: the hub's own database (clients, keys, audit trail).
-        workers: 1 runs `python -m hub serve`; more run `python -m uvicorn --factory hub.app:create_app
-            --workers N` with the same options, since `hub serve` has no workers option.
+        workers: Its worker processes, sharing the port, the database and the audit chain.
         env: Extra `HUB_*` settings.
         profile: Run the hub (one worker) under pyinstrument and write its text report here when it stops,
             next to the session (`.pyisession`: `pyinstrument --load FILE --show-all` renders it again).
+        audited: False runs the hub without its audit recorder (`bench._unaudited`), the baseline that
+            `--audit-baseline` compares the audited hub with.
     """
 
     def __init__(
@@ -192,6 +193,7 @@ class Hub:
         workers: int = 1,
         env: Mapping[str, str] | None = None,
         profile: Path | None = None,
+        audited: bool = True,
     ) -> None:
         if profile is not None and workers != 1:
             raise ValueError("a profile is taken of one hub process: give --hub-workers 1 with --profile")
@@ -201,6 +203,7 @@ class Hub:
             workers,
             profile,
         )
+        self.audited = audited
         self.env = {
             **os.environ,
             "HUB_DATA_DIR": str(data_dir),
@@ -226,10 +229,13 @@ class Hub:
                 "--port",
                 str(self.port),
             ]
-        if self.workers == 1:
-            return [sys.executable, "-m", "hub", "serve", "--port", str(self.port)]
+        if self.audited:
+            return [
+                *(sys.executable, "-m", "hub", "serve", "--port", str(self.port)),
+                *("--workers", str(self.workers)),
+            ]
         return [
-            *(sys.executable, "-m", "uvicorn", "--factory", "hub.app:create_app"),
+            *(sys.executable, "-m", "uvicorn", "--factory", "bench._unaudited:create_app"),
             *("--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)),
             *("--log-level", "info", "--proxy-headers"),  # as `hub serve` runs it
         ]

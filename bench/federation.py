@@ -2,7 +2,7 @@
 
     python -m bench.federation [--scenario NAME ...] [--people 3000] [--concurrency 8] [--requests 400]
                                [--latency 20,40,60] [--load-generator wrk|httpx] [--hub-workers 1]
-                               [--scale-people 1000000] [--profile DIR]
+                               [--scale-people 1000000] [--profile DIR] [--audit-baseline]
 
 Starts the REST and GraphQL demo partners and the hub (`hub serve`) as separate processes on loopback,
 gets a real token (`hub token --client investigator`), gives the HTTP partners their added latency and
@@ -19,7 +19,9 @@ faults through their `/_demo/faults` switches, and drives each scenario:
 For each it prints and writes to JSON: requests, failures and partial answers (errors counted by code),
 requests per second, p50/p95/p99, hub p50 over the slowest partner's latency (configured, and as the hub
 timed the call), partner calls per request, the audit write's p50 (`Server-Timing`) and the hub's peak
-memory. bench/README.md says what each figure means and how to reproduce the issue's targets.
+memory. With --audit-baseline every scenario runs again on a hub without its audit recorder, and a second
+table gives what auditing adds to p50. bench/README.md says what each figure means and how to reproduce the
+issue's targets.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._options import parse_args, selected
-from bench._report import Figures, print_table, write_json
+from bench._report import Figures, print_audit_comparison, print_table, write_json
 from bench._run import choose_generator, hub_client, measure
 from bench._scale import run_scale
 from bench._scenarios import Corpus, Scenario, catalogue
@@ -60,44 +62,44 @@ async def _run_demo(
     corpus: Corpus | None = None
     try:
         partners.start()
-        for number, (setup, group) in enumerate(itertools.groupby(chosen, key=lambda s: s.setup), 1):
+        hubs = [(True, "")] + ([(False, ", no audit")] if args.audit_baseline else [])
+        for number, (setup, grouped) in enumerate(itertools.groupby(chosen, key=lambda s: s.setup), 1):
+            group = list(grouped)
             partners_file = Path(scratch.name) / f"partners-{number}.toml"
             write_partners_file(partners_file, *partners.addresses(setup.refused), setup)
-            profile = Path(args.profile) / f"hub-{number}.txt" if args.profile else None
-            hub = Hub(partners_file, data_dir, args.hub_workers, profile=profile)
-            kind = "hub serve" if args.hub_workers == 1 else f"uvicorn --workers {args.hub_workers}"
-            label = f"hub #{number} ({kind})"
-            print(
-                f"starting {label} for {', '.join(s.name for s in chosen if s.setup == setup)}",
-                file=sys.stderr,
-            )
-            hub.start()
-            try:
-                connections = max(args.concurrency, args.throughput_connections)
-                async with hub_client(hub, connections) as (client, headers):
-                    if corpus is None:
-                        partners.set_faults(latency, {})
-                        corpus = await Corpus().collect(client)
-                    for scenario in group:
-                        print(f"running {scenario.name}: {scenario.title}", file=sys.stderr)
-                        partners.set_faults(scenario.latency_ms, scenario.switches)
-                        bodies = getattr(corpus, scenario.query)()
-                        figures = await measure(
-                            scenario,
-                            bodies,
-                            client,
-                            headers,
-                            hub,
-                            label,
-                            generator if scenario.duration else "httpx",
-                            args.wrk_threads,
-                            partners.pids(),
-                        )
-                        if scenario.duration and generator == "httpx":
-                            figures.notes += notes
-                        results.append(figures)
-            finally:
-                hub.stop()
+            for audited, suffix in hubs:
+                name = f"hub-{number}" if audited else f"hub-{number}-unaudited"
+                profile = Path(args.profile) / f"{name}.txt" if args.profile else None
+                hub = Hub(partners_file, data_dir, args.hub_workers, profile=profile, audited=audited)
+                label = f"hub #{number} (workers {args.hub_workers}{suffix})"
+                print(f"starting {label} for {', '.join(s.name for s in group)}", file=sys.stderr)
+                hub.start()
+                try:
+                    connections = max(args.concurrency, args.throughput_connections)
+                    async with hub_client(hub, connections) as (client, headers):
+                        if corpus is None:
+                            partners.set_faults(latency, {})
+                            corpus = await Corpus().collect(client)
+                        for scenario in group:
+                            print(f"running {scenario.name}: {scenario.title}{suffix}", file=sys.stderr)
+                            partners.set_faults(scenario.latency_ms, scenario.switches)
+                            figures = await measure(
+                                scenario,
+                                getattr(corpus, scenario.query)(),
+                                client,
+                                headers,
+                                hub,
+                                label,
+                                generator if scenario.duration else "httpx",
+                                args.wrk_threads,
+                                partners.pids(),
+                            )
+                            figures.audited = audited
+                            if scenario.duration and generator == "httpx":
+                                figures.notes += notes
+                            results.append(figures)
+                finally:
+                    hub.stop()
     finally:
         partners.stop()
         scratch.cleanup()
@@ -182,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     results, meta = asyncio.run(run(args))
     print()
     print_table(results)
+    if args.audit_baseline:
+        print()
+        print_audit_comparison(results)
     for note in meta["notes"]:
         print(f"note: {note}")
     write_json(Path(args.json), meta, results)

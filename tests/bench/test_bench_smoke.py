@@ -55,3 +55,28 @@ def test_every_scenario_runs_and_writes_every_figure(repo_root: Path, tmp_path: 
     assert figures["throughput"]["load_generator"] in ("wrk", "httpx")
     assert {"machine", "options", "notes"} <= set(document["meta"])
     assert "p50" in done.stdout and "scale 30: search" in done.stdout
+
+
+def test_the_audit_baseline_runs_each_scenario_again_without_the_recorder(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "figures.json"
+    command = [sys.executable, "-m", "bench.federation", "--people", "40", "--requests", "6"]
+    command += ["--concurrency", "2", "--scenario", "person", "--scenario", "search", "--audit-baseline"]
+    command += ["--data-dir", str(tmp_path / "bench"), "--json", str(out)]
+
+    done = subprocess.run(command, cwd=repo_root, capture_output=True, text=True, timeout=600)
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads(out.read_text())
+    runs = [(f["scenario"], f["audited"]) for f in document["scenarios"]]
+    assert runs == [("person", True), ("search", True), ("person", False), ("search", False)]
+    for f in document["scenarios"]:
+        assert f["failed"] == 0, f
+        # The baseline hub writes no audit event, so no response of it says what auditing cost.
+        assert (f["audit_p50_ms"] is not None) == f["audited"], f
+    rows = {row["scenario"]: row for row in document["audit_comparison"]}
+    assert set(rows) == {"person", "search"}
+    for row in rows.values():
+        assert row["p50_added_ms"] == round(row["p50_ms"] - row["p50_ms_unaudited"], 2)
+    assert "auditing on vs off" in done.stdout
