@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from connectors._http import partner_transport
 from connectors.canonical import (
     CustodyRecord,
     IntelligenceReport,
@@ -125,7 +126,7 @@ class GraphQLConnector(BaseConnector):
                 timeout=self.config.timeout,
                 headers={"Accept": "application/json", **self.headers},
                 verify=self.verify_tls,
-                transport=self._transport,
+                transport=self._transport or partner_transport(self.verify_tls),
             )
 
     async def aclose(self) -> None:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from connectors._http import partner_transport
 from connectors.canonical import (
     CustodyRecord,
     IntelligenceReport,
@@ -100,7 +101,7 @@ class RestConnector(BaseConnector):
                 base_url=s.base_url,
                 timeout=httpx.Timeout(self.config.timeout),
                 verify=s.verify_tls,
-                transport=self._transport,
+                transport=self._transport or partner_transport(s.verify_tls),
                 headers={"Accept": "application/json"},
             )
 
