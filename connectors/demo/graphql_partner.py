@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from connectors.demo import instrument
@@ -353,7 +354,12 @@ class _Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-schema = _Schema(query=Query)
+#: The hub sends the same few documents again and again: each is parsed and validated once (Strawberry's
+#: shared LRU caches), as a production GraphQL API would.
+schema = _Schema(
+    query=Query,
+    extensions=[lambda: ParserCache(maxsize=64), lambda: ValidationCache(maxsize=64)],
+)
 
 
 async def _health(request: Request) -> JSONResponse:
