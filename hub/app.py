@@ -32,6 +32,7 @@ from hub.db import create_engine, prepare_database
 from hub.federation.breaker import BreakerState
 from hub.federation.engine import Federation
 from hub.federation.partners import PartnerSet
+from hub.limits import BodyLimit
 from hub.partners import load_partners
 from hub.schema import HubContext, create_schema
 from hub.settings import HubSettings
@@ -43,7 +44,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
     """Strawberry's ASGI endpoint, giving each request its own federation engine."""
 
     def __init__(self, settings: HubSettings, partners: PartnerSet, audit: AuditStore) -> None:
-        super().__init__(create_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(create_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.partners = partners
         self.audit = audit
@@ -138,7 +139,10 @@ def create_app(
         ],
         # The recorder is outermost, so requests refused by authentication are audited too.
         middleware=[
-            Middleware(AuditRecorder, store=audit, status=audit_status),
+            Middleware(
+                AuditRecorder, store=audit, status=audit_status, max_document=settings.max_request_bytes
+            ),
+            Middleware(BodyLimit, max_bytes=settings.max_request_bytes),
             Middleware(BearerAuth, validator=auth.validator),
         ],
         lifespan=lifespan,

@@ -4,6 +4,11 @@
     ├── BadUserInput          BAD_USER_INPUT: the caller must change the request (the message says how)
     └── PersonNotFound        PERSON_NOT_FOUND: no partner holds records behind that person id
 
+A request past one of the hub's limits (`hub/limits.py`, `hub/schema/limits.py`) is refused before it runs:
+REQUEST_TOO_LARGE (a body over HUB_MAX_REQUEST_BYTES, HTTP 413), QUERY_TOO_LARGE (a document of more
+tokens than HUB_MAX_QUERY_TOKENS), QUERY_TOO_COMPLEX (deeper than HUB_MAX_QUERY_DEPTH, or more aliases
+than HUB_MAX_QUERY_ALIASES).
+
 Partner failures are not raised to the caller at all: they become one error per failed partner, with the
 codes of `connectors.errors` (PARTNER_UNAVAILABLE, PARTNER_TIMEOUT, PARTNER_BAD_RESPONSE), beside the data
 the other partners returned. Anything else is a defect and reaches the caller only as INTERNAL_SERVER_ERROR.
@@ -17,6 +22,10 @@ __all__ = [
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "INTERNAL_SERVER_ERROR",
+    "LIMIT_CODES",
+    "QUERY_TOO_COMPLEX",
+    "QUERY_TOO_LARGE",
+    "REQUEST_TOO_LARGE",
     "BadUserInput",
     "HubError",
     "PersonNotFound",
@@ -25,6 +34,11 @@ __all__ = [
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+#: The codes of a request refused for going past a limit.
+LIMIT_CODES = frozenset({REQUEST_TOO_LARGE, QUERY_TOO_LARGE, QUERY_TOO_COMPLEX})
 
 
 class HubError(Exception):

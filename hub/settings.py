@@ -32,6 +32,31 @@ class HubSettings(BaseSettings):
     search_max_results: int = Field(
         default=100, ge=1, le=1000, description="The largest `first` a search accepts."
     )
+    # -- Limits on what one request may ask (docs/configuration.md) ----------------------------------------
+    max_request_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Largest request body accepted, in bytes; a larger one is refused with 413 "
+        "REQUEST_TOO_LARGE before it is read.",
+    )
+    max_query_depth: int = Field(
+        default=12,
+        ge=1,
+        description="Deepest nesting of fields an operation may select (introspection fields aside); deeper "
+        "is refused with QUERY_TOO_COMPLEX.",
+    )
+    max_query_aliases: int = Field(
+        default=100,
+        ge=0,
+        description="Most aliased fields in one document (50 people in one query are 50 aliases); more is "
+        "refused with QUERY_TOO_COMPLEX.",
+    )
+    max_query_tokens: int = Field(
+        default=20_000,
+        ge=100,
+        description="Most lexical tokens (names, punctuation) in one document; more is refused with "
+        "QUERY_TOO_LARGE before it is parsed.",
+    )
     partner_timeout: float = Field(
         default=5.0,
         gt=0,

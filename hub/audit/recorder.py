@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.audit.events import AuditEvent, Disclosure, redact_variables
 from hub.audit.store import AuditStore, AuditUnavailable
+from hub.errors import LIMIT_CODES
 
 __all__ = ["AUDIT_SCOPE_KEY", "AuditRecorder", "AuditStatus"]
 
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Where the GraphQL layer leaves the request's context for the recorder (a dict in the ASGI scope).
 AUDIT_SCOPE_KEY = "hub.audit"
-_MAX_DOCUMENT = 100_000
+#: How much of a request body the recorder keeps, unless told (the hub tells it HUB_MAX_REQUEST_BYTES).
+_MAX_DOCUMENT = 262_144
 _UNAVAILABLE = json.dumps(
     {
         "data": None,
@@ -53,6 +55,8 @@ class AuditStatus:
 def _outcome(status: int, codes: set[str], has_data: bool, failed: bool) -> str:
     if status == 401 or "UNAUTHENTICATED" in codes:
         return "unauthenticated"
+    if not has_data and codes & LIMIT_CODES:
+        return "limit-exceeded"
     if codes & {"PURPOSE_REQUIRED", "PURPOSE_NOT_ALLOWED"}:
         return "purpose-refused"
     if not has_data and codes & {"UNAUTHORIZED_FIELD_OR_TYPE", "INTROSPECTION_NOT_ALLOWED"}:
@@ -67,8 +71,16 @@ def _outcome(status: int, codes: set[str], has_data: bool, failed: bool) -> str:
 class AuditRecorder:
     """ASGI middleware recording one audit event per GraphQL request, before the response leaves."""
 
-    def __init__(self, app: ASGIApp, store: AuditStore, status: AuditStatus, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: AuditStore,
+        status: AuditStatus,
+        path: str = "/graphql",
+        max_document: int = _MAX_DOCUMENT,
+    ) -> None:
         self.app, self.store, self.status, self.path = app, store, status, path
+        self.max_document = max_document
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path or _is_ide_page(scope):
@@ -85,8 +97,8 @@ class AuditRecorder:
             nonlocal complete
             message = await receive()
             if message["type"] == "http.request":
-                if len(body) < _MAX_DOCUMENT:
-                    body.extend(message.get("body", b""))
+                if len(body) < self.max_document:
+                    body.extend(message.get("body", b"")[: self.max_document - len(body)])
                 complete = not message.get("more_body", False)
             elif message["type"] == "http.disconnect":
                 complete = True
@@ -98,7 +110,7 @@ class AuditRecorder:
         await self.app(scope, teeing_receive, holding_send)
         auditing = time.perf_counter()
         # A request refused before its body was read (a bad token) is recorded with what it asked for too.
-        while not complete and len(body) < _MAX_DOCUMENT:
+        while not complete and len(body) < self.max_document:
             await teeing_receive()
         event = self._event(scope, holder, bytes(body), held, started)
         try:
@@ -122,7 +134,7 @@ class AuditRecorder:
     ) -> AuditEvent:
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
         context = holder.get("context")
-        document, variables, operation = _request(scope, body)
+        document, variables, operation = _request(scope, body, self.max_document)
         if context is not None and context.error_codes is not None:  # the operation ran: it says how it ended
             codes, has_data = set(context.error_codes), context.has_data
             operation = operation or context.operation_name
@@ -174,7 +186,7 @@ def _codes(response: bytes) -> tuple[set[str], bool]:
     return codes - {""}, payload.get("data") is not None
 
 
-def _request(scope: Scope, body: bytes) -> tuple[str | None, Any, str | None]:
+def _request(scope: Scope, body: bytes, max_document: int) -> tuple[str | None, Any, str | None]:
     """The document, variables and operation name as the caller sent them (POST JSON or GET query string)."""
     if scope["method"] == "GET":
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -187,7 +199,7 @@ def _request(scope: Scope, body: bytes) -> tuple[str | None, Any, str | None]:
     try:
         payload = json.loads(body) if body else {}
     except ValueError:
-        return body[:_MAX_DOCUMENT].decode("utf-8", "replace"), {}, None
+        return body[:max_document].decode("utf-8", "replace"), {}, None
     if not isinstance(payload, dict):
         return None, {}, None
     document = payload.get("query")

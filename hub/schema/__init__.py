@@ -14,7 +14,9 @@ from strawberry.types import ExecutionContext
 from hub.schema.context import HubContext
 from hub.schema.extensions import HubErrors
 from hub.schema.guard import AccessGuard
+from hub.schema.limits import limit_extensions
 from hub.schema.query import Query
+from hub.settings import HubSettings
 
 __all__ = ["HubContext", "HubSchema", "create_schema", "sdl"]
 
@@ -43,13 +45,16 @@ class HubSchema(strawberry.Schema):
 DOCUMENT_CACHE_SIZE = 256
 
 
-def create_schema(**options: Any) -> HubSchema:
+def create_schema(settings: HubSettings | None = None, **options: Any) -> HubSchema:
     """The schema with the hub's extensions, each instantiated afresh per operation.
 
     Parsing and validating a document is done once per distinct document text (Strawberry's LRU caches),
     not per request: a 50-person query's document costs more to parse than its plan costs to execute.
+    The document limits come from `settings` (by default, the settings' defaults).
     """
+    settings = settings or HubSettings.model_construct()
     extensions = [
+        *limit_extensions(settings.max_query_depth, settings.max_query_aliases, settings.max_query_tokens),
         lambda: _ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         HubErrors,

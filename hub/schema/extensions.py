@@ -19,6 +19,7 @@ from hub.errors import (
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
     INTERNAL_SERVER_ERROR,
+    QUERY_TOO_LARGE,
     BadUserInput,
     HubError,
 )
@@ -39,7 +40,8 @@ def classify(error: GraphQLError) -> GraphQLError:
         return error
     if original is None:
         if isinstance(error, GraphQLSyntaxError):
-            code = GRAPHQL_PARSE_FAILED
+            # graphql-core stops parsing a document over the token limit with "... Parsing aborted."
+            code = QUERY_TOO_LARGE if error.message.endswith("Parsing aborted.") else GRAPHQL_PARSE_FAILED
         elif any(marker in error.message for marker in _INPUT_ERRORS):
             code = BadUserInput.code
         else:

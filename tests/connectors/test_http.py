@@ -22,7 +22,8 @@ async def _read_request(reader: asyncio.StreamReader) -> None:
 
 async def answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await _read_request(reader)
-    writer.write(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{"ok": true}')
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n"
+    writer.write(head + b'{"ok": true}')
     await writer.drain()
     await reader.read()  # keep the connection, as a keep-alive server does
 
