@@ -84,7 +84,13 @@ _MOVE_HEAD = (
 )
 _SET_HEAD_HASH = update(audit_chain_head).where(_head.id == HEAD_ID).values(hash=bindparam("new_hash"))
 _INSERT_EVENT = audit_event.insert()
-_INSERT_DISCLOSURE = audit_disclosure.insert()
+# SQLite: the disclosures (tens per search) handed to the driver's executemany as they are: SQLAlchemy's
+# per-row parameter processing cost more than the insert itself.
+_SQLITE_DISCLOSURE_COLUMNS = ("seq", "position", "partner", "kind", "record_id", "person_record_id")
+_SQLITE_INSERT_DISCLOSURES = (
+    f"INSERT INTO {audit_disclosure.name} ({', '.join(_SQLITE_DISCLOSURE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_SQLITE_DISCLOSURE_COLUMNS))})"
+)
 # PostgreSQL, when this process wrote the last event (it knows the head): the whole group in one statement,
 # committed on its own (no BEGIN, no COMMIT: one round trip). The head moves only if it is still where this
 # process left it, and the rows go in only if it moved; if another replica wrote meanwhile nothing changes,
@@ -225,16 +231,17 @@ def _chain(
 
 def _chained(
     first_seq: int, prev_hash: str, group: list[_Pending], dialect: str = "sqlite"
-) -> tuple[list[StoredEvent], list[tuple[Executable, Any]]]:
+) -> tuple[list[StoredEvent], list[tuple[Executable | str, Any]]]:
     """The events of `group` chained from `first_seq` after `prev_hash`, and the statements that insert
     them and leave the head at the last one (on PostgreSQL one statement, so one round trip)."""
     stored, events, disclosures = _chain(first_seq, prev_hash, group)
     prev_hash = stored[-1].hash
     if dialect == "postgresql":
         return stored, [(_PG_APPEND, {**_pg_rows(events, disclosures), "new_hash": prev_hash})]
-    statements: list[tuple[Executable, Any]] = [(_INSERT_EVENT, events)]
+    statements: list[tuple[Executable | str, Any]] = [(_INSERT_EVENT, events)]
     if disclosures:
-        statements.append((_INSERT_DISCLOSURE, disclosures))
+        rows = [tuple(d[c] for c in _SQLITE_DISCLOSURE_COLUMNS) for d in disclosures]
+        statements.append((_SQLITE_INSERT_DISCLOSURES, rows))
     statements.append((_SET_HEAD_HASH, {"new_hash": prev_hash}))
     return stored, statements
 
@@ -378,7 +385,10 @@ class AuditStore:
                 raise AuditUnavailable("The audit chain head is missing: `hub audit verify` says more.")
             stored, statements = _chained(row.seq - len(group) + 1, row.hash, group)
             for statement, parameters in statements:
-                conn.execute(statement, parameters)
+                if isinstance(statement, str):
+                    conn.exec_driver_sql(statement, parameters)
+                else:
+                    conn.execute(statement, parameters)
             if time.monotonic() > deadline:
                 raise TimeoutError  # its request has given up: roll back rather than record a disclosure
         return stored
@@ -407,7 +417,10 @@ class AuditStore:
         """Chain and insert events from `first_seq` on, after `prev_hash`; leave the head at the last."""
         stored, statements = _chained(first_seq, prev_hash, group, conn.dialect.name)
         for statement, parameters in statements:
-            await conn.execute(statement, parameters)
+            if isinstance(statement, str):
+                await conn.exec_driver_sql(statement, parameters)
+            else:
+                await conn.execute(statement, parameters)
         return stored
 
     async def _load(self, conn: AsyncConnection, query: Select[Any]) -> list[StoredEvent]:
