@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
+from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, or_, select, text
 from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -90,6 +90,7 @@ class SqlConnector(BaseConnector):
         if problems:
             raise ConnectorConfigError(f"Partner '{config.name}' (kind 'sql'): " + "; ".join(problems) + ".")
         self._views: dict[str, TableView] = self.mapping.views()
+        self._statements: dict[tuple[str, str, tuple[str, ...]], Any] = {}
         self._records = Records(self.name, self.mapping)
         self._engine: AsyncEngine | None = None
 
@@ -164,12 +165,28 @@ class SqlConnector(BaseConnector):
     async def _fetch(self, conn: AsyncConnection, statement: Any) -> list[RowMapping]:
         return list((await conn.execute(statement)).mappings().all())
 
+    def _by_key(self, section: str, key: str, *order: str) -> Any:
+        """The statement reading `section`'s rows whose `key` is in the bound list `keys`, in `key`, then
+        `order`, order. Built once per connector: building a statement costs more than running it."""
+        cached = (section, key, order)
+        statement = self._statements.get(cached)
+        if statement is None:
+            view = self._views[section]
+            statement = (
+                view.select()
+                .where(view[key].in_(bindparam("keys", expanding=True)))
+                .order_by(*(view[c] for c in (key, *order) if c in view))
+            )
+            self._statements[cached] = statement
+        return statement
+
     async def _fetch_in(
-        self, conn: AsyncConnection, statement: Any, column: Any, values: Sequence[Any]
+        self, conn: AsyncConnection, statement: Any, values: Sequence[Any]
     ) -> list[RowMapping]:
         rows: list[RowMapping] = []
         for start in range(0, len(values), CHUNK):
-            rows += await self._fetch(conn, statement.where(column.in_(values[start : start + CHUNK])))
+            result = await conn.execute(statement, {"keys": list(values[start : start + CHUNK])})
+            rows += result.mappings().all()
         return rows
 
     def _keys(self, ids: Sequence[str]) -> list[Any]:
@@ -188,9 +205,7 @@ class SqlConnector(BaseConnector):
         """
         grouped: dict[str, list[RowMapping]] = defaultdict(list)
         if values and section in self._views:
-            view = self._views[section]
-            statement = view.select().order_by(*(view[c] for c in (key, *order) if c in view))
-            for row in await self._fetch_in(conn, statement, view[key], values):
+            for row in await self._fetch_in(conn, self._by_key(section, key, *order), values):
                 grouped[str(row[key])].append(row)
         return grouped
 
@@ -246,9 +261,8 @@ class SqlConnector(BaseConnector):
         keys = self._keys(ids)
         if not keys:
             return {}
-        nominal = self._views["nominal"]
         async with self._connect() as conn:
-            rows = await self._fetch_in(conn, nominal.select().order_by(nominal["id"]), nominal["id"], keys)
+            rows = await self._fetch_in(conn, self._by_key("nominal", "id"), keys)
             people = await self._people(conn, rows)
         return {person.record_id: person for person in people}
 
