@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 __all__ = [
     "CHECK_LETTERS",
@@ -69,6 +70,14 @@ def normalise_pnc_id(text: str | None, today: date | None = None) -> str | None:
     """The canonical form of a PNC ID, or None for an empty or invalid one (partners hold typos)."""
     if not text:
         return None
+    return _normalised(text, today or date.today())
+
+
+@lru_cache(maxsize=65_536)
+def _normalised(text: str, today: date) -> str | None:
+    # Remembered: the same partners' ids are normalised for every request that reads them, several times
+    # (reading the record, matching, the merged person). `today` is part of the key: it decides two-digit
+    # years.
     try:
         return format_pnc_id(*parse_pnc_id(text, today))
     except InvalidPncId:
