@@ -150,14 +150,14 @@ def catalogue(
     down_name, down_kind = down
     zero = dict.fromkeys(HTTP_PARTNERS, 0.0)
     scenarios = [
-        Scenario("person", "person by id, everything", "person", 2, default, latency, requests=requests),
+        Scenario("person", "person by id, everything", "person", 1, default, latency, requests=requests),
         Scenario("search", "three-partner search", "search", 1, default, latency, requests=requests),
-        Scenario("fifty", "50 people, intelligence + custody", "fifty", 2, default, latency, requests=few),
+        Scenario("fifty", "50 people, intelligence + custody", "fifty", 1, default, latency, requests=few),
         Scenario(
             "throughput",
             "person by id, throughput, 0 ms added",
             "person",
-            2,
+            1,
             default,
             zero,
             duration=duration,

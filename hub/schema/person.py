@@ -6,11 +6,15 @@ Resolvers are thin: each asks the request's federation engine, whose DataLoaders
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 import strawberry
+from strawberry.types.base import get_object_definition
+from strawberry.types.nodes import SelectedField
 
 from connectors.contract import Capability
-from hub.access.scopes_directive import requires_scopes, type_scopes
+from hub.access.policy import Requirement, satisfies
+from hub.access.scopes_directive import requirement_of, requires_scopes, type_scopes
 from hub.federation.ids import encode_person_id
 from hub.federation.resolution import MergedPerson
 from hub.schema.context import Info
@@ -23,7 +27,7 @@ from hub.schema.records import (
     WarningMarker,
 )
 
-__all__ = ["Person", "PersonName", "SourceRecord"]
+__all__ = ["Person", "PersonName", "SourceRecord", "selected_record_kinds"]
 
 
 @strawberry.type(description="A name a person is known by.")
@@ -169,3 +173,40 @@ class Person:
         for owner, record in found:
             info.context.disclose("safeguarding", record.partner, record.id, owner)
         return [SafeguardingConcern.of(r) for _, r in found]
+
+
+#: The Person fields that read one kind of batched record: GraphQL name -> (Python name, record kind).
+_RECORD_FIELDS: dict[str, tuple[str, Capability]] = {
+    "warningMarkers": ("warning_markers", Capability.MARKERS),
+    "intelligence": ("intelligence", Capability.INTELLIGENCE),
+    "custody": ("custody", Capability.CUSTODY),
+    "safeguarding": ("safeguarding", Capability.SAFEGUARDING),
+}
+
+
+@cache
+def _record_field_requirements() -> dict[str, Requirement]:
+    definition = get_object_definition(Person, strict=True)
+    return {
+        name: requirement_of(definition.get_field(python_name))
+        for name, (python_name, _) in _RECORD_FIELDS.items()
+    }
+
+
+def selected_record_kinds(info: Info) -> set[Capability]:
+    """The record kinds the query selects directly on the Person this field returns, that the caller may
+    see: what can be asked of the partners before the person's own records are in.
+
+    Conservative by design: a field under a fragment, or under @skip / @include, is left to its resolver;
+    a field the caller's scopes do not reach is never asked for (its resolver never runs either).
+    """
+    requirements = _record_field_requirements()
+    granted = info.context.effective_scopes
+    kinds: set[Capability] = set()
+    for field in info.selected_fields:
+        for child in getattr(field, "selections", ()):
+            if not isinstance(child, SelectedField) or child.directives or child.name not in _RECORD_FIELDS:
+                continue
+            if satisfies(requirements[child.name], granted):
+                kinds.add(_RECORD_FIELDS[child.name][1])
+    return kinds

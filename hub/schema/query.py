@@ -11,7 +11,7 @@ from hub.schema.audit import AuditEventFilter, AuditEventPage, check_page_size, 
 from hub.schema.context import Info
 from hub.schema.match import MatchResult, PartnerMatch
 from hub.schema.partners import Partner, partners_of
-from hub.schema.person import Person
+from hub.schema.person import Person, selected_record_kinds
 from hub.schema.search import PartnerStatus, PersonCriteria, PersonSearchResult
 
 __all__ = ["Query"]
@@ -29,6 +29,7 @@ class Query:
         except InvalidPersonId as exc:
             raise BadUserInput(f"id: {exc}", field="id") from None
         federation = info.context.federation
+        federation.prefetch(sources, selected_record_kinds(info))  # one round trip, not two
         merged = await federation.person(sources)
         if merged is None:
             if federation.ledger.failures():

@@ -1,0 +1,132 @@
+"""`person(id:)` costs one round of partner calls, not two: the id names the person's source records, so
+their markers, intelligence, custody and safeguarding are asked for together with the people records, as
+the partners' own request logs show. Only what the query selects and the caller may see is asked for."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from hub.federation.ids import encode_person_id
+from tests.hub.queries import PERSON, SEARCH_IDS
+from tests.support import HubClient, Partner
+
+KINDS = {"people", "markers", "intelligence", "custody", "safeguarding"}
+
+
+async def kilbride(hub: HubClient) -> str:
+    body = await hub.query(SEARCH_IDS, {"criteria": {"familyName": "Kilbride"}})
+    [darren] = body["data"]["searchPersons"]["people"]
+    return str(darren["id"])
+
+
+def overlap(entries: list[dict[str, Any]]) -> bool:
+    """Whether every request was in flight at one moment together (each began before any ended)."""
+    return max(e["started"] for e in entries) < min(e["ended"] for e in entries)
+
+
+async def test_every_record_kind_is_asked_for_together_with_the_person(
+    hub: HubClient, southmoor: Partner, eastvale: Partner
+) -> None:
+    person_id = await kilbride(hub)
+    for partner in (southmoor, eastvale):
+        partner.log.clear()
+        # Long enough that a second round, begun after the first had answered, could not overlap it.
+        partner.faults.update({"latency_ms": 300})
+
+    body = await hub.query(PERSON, {"id": person_id})
+
+    assert "errors" not in body and body["data"]["person"]["custody"]
+    for partner in (southmoor, eastvale):
+        entries = partner.log.snapshot()
+        assert Counter(e["kind"] for e in entries) == dict.fromkeys(KINDS, 1)
+        assert overlap(entries), "a kind of record waited for the person records"
+
+
+async def test_fifty_people_and_their_records_cost_one_round(
+    hub: HubClient, southmoor: Partner, eastvale: Partner
+) -> None:
+    found = await hub.query(SEARCH_IDS, {"criteria": {"familyName": "Smith"}, "first": 50})
+    ids = [p["id"] for p in found["data"]["searchPersons"]["people"]]
+    query = "{ " + " ".join(
+        f'p{i}: person(id: "{pid}") {{ id custody {{ id }} }}' for i, pid in enumerate(ids)
+    )
+    southmoor.log.clear()
+    southmoor.faults.update({"latency_ms": 300})
+
+    body = await hub.query(query + " }")
+
+    assert "errors" not in body and len(body["data"]) == len(ids)
+    entries = southmoor.log.snapshot()
+    assert Counter(e["kind"] for e in entries) == {"people": 1, "custody": 1}
+    assert overlap(entries)
+
+
+async def test_a_kind_the_caller_may_not_see_is_never_asked_for(
+    hub: HubClient, southmoor: Partner, eastvale: Partner
+) -> None:
+    person_id = await kilbride(hub)
+    for partner in (southmoor, eastvale):
+        partner.log.clear()
+
+    response = await hub.post(
+        "query($id: ID!) { person(id: $id) { id intelligence { id } custody { id } safeguarding { id } } }",
+        {"id": person_id},
+        client="child-protection",
+        purpose="safeguarding",
+    )
+
+    person = response.json()["data"]["person"]
+    assert person["intelligence"] is None and person["custody"] is None and person["safeguarding"]
+    for partner in (southmoor, eastvale):
+        assert Counter(partner.kinds()) == {"people": 1, "safeguarding": 1}
+
+
+@pytest.mark.parametrize(
+    ("selection", "flag"),
+    [("custody @include(if: $flag) { id }", False), ("custody @skip(if: $flag) { id }", True)],
+)
+async def test_a_field_left_out_by_a_directive_is_not_asked_for(
+    hub: HubClient, southmoor: Partner, eastvale: Partner, selection: str, flag: bool
+) -> None:
+    person_id = await kilbride(hub)
+    for partner in (southmoor, eastvale):
+        partner.log.clear()
+
+    body = await hub.query(
+        f"query($id: ID!, $flag: Boolean!) {{ person(id: $id) {{ id {selection} }} }}",
+        {"id": person_id, "flag": flag},
+    )
+
+    assert "errors" not in body and "custody" not in body["data"]["person"]
+    for partner in (southmoor, eastvale):
+        assert partner.kinds() == ["people"]
+
+
+async def test_records_selected_through_a_fragment_are_answered_with_the_same_calls(
+    hub: HubClient, southmoor: Partner
+) -> None:
+    person_id = await kilbride(hub)
+    southmoor.log.clear()
+
+    body = await hub.query(
+        "query($id: ID!) { person(id: $id) { id ...Held } } fragment Held on Person { custody { id } }",
+        {"id": person_id},
+    )
+
+    assert "errors" not in body and body["data"]["person"]["custody"]
+    assert Counter(southmoor.kinds()) == {"people": 1, "custody": 1}
+
+
+async def test_an_unknown_person_asked_for_with_records_is_not_found_and_nothing_is_left_over(
+    hub: HubClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone = encode_person_id([("southmoor", "NO-SUCH-RECORD")])
+
+    body = await hub.query(PERSON, {"id": gone})
+
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["PERSON_NOT_FOUND"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
