@@ -84,8 +84,8 @@ _MOVE_HEAD = (
 )
 _SET_HEAD_HASH = update(audit_chain_head).where(_head.id == HEAD_ID).values(hash=bindparam("new_hash"))
 _INSERT_EVENT = audit_event.insert()
-# SQLite: the disclosures (tens per search) handed to the driver's executemany as they are: SQLAlchemy's
-# per-row parameter processing cost more than the insert itself.
+# SQLite: the disclosures (tens per search) handed to the driver's executemany as tuples: SQLAlchemy's
+# per-row parameter processing cost more than the insert itself. The columns of `disclosure_rows`.
 _SQLITE_DISCLOSURE_COLUMNS = ("seq", "position", "partner", "kind", "record_id", "person_record_id")
 _SQLITE_INSERT_DISCLOSURES = (
     f"INSERT INTO {audit_disclosure.name} ({', '.join(_SQLITE_DISCLOSURE_COLUMNS)}) "
@@ -212,9 +212,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _chain(
-    first_seq: int, prev_hash: str, group: list[_Pending]
+    first_seq: int, prev_hash: str, group: list[_Pending], disclosure_dicts: bool = True
 ) -> tuple[list[StoredEvent], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The events of `group` chained from `first_seq` after `prev_hash`, with their rows."""
+    """The events of `group` chained from `first_seq` after `prev_hash`, with their rows (the disclosure
+    rows only if `disclosure_dicts`)."""
     stored: list[StoredEvent] = []
     events: list[dict[str, Any]] = []
     disclosures: list[dict[str, Any]] = []
@@ -224,7 +225,8 @@ def _chain(
         event = StoredEvent(seq, event_id, digest, prev_hash, pending.event, doc_hash)
         stored.append(event)
         events.append(event_row(event))
-        disclosures.extend(disclosure_rows(event))
+        if disclosure_dicts:
+            disclosures.extend(disclosure_rows(event))
         prev_hash = digest
     return stored, events, disclosures
 
@@ -234,13 +236,18 @@ def _chained(
 ) -> tuple[list[StoredEvent], list[tuple[Executable | str, Any]]]:
     """The events of `group` chained from `first_seq` after `prev_hash`, and the statements that insert
     them and leave the head at the last one (on PostgreSQL one statement, so one round trip)."""
-    stored, events, disclosures = _chain(first_seq, prev_hash, group)
+    postgresql = dialect == "postgresql"
+    stored, events, disclosures = _chain(first_seq, prev_hash, group, disclosure_dicts=postgresql)
     prev_hash = stored[-1].hash
-    if dialect == "postgresql":
+    if postgresql:
         return stored, [(_PG_APPEND, {**_pg_rows(events, disclosures), "new_hash": prev_hash})]
     statements: list[tuple[Executable | str, Any]] = [(_INSERT_EVENT, events)]
-    if disclosures:
-        rows = [tuple(d[c] for c in _SQLITE_DISCLOSURE_COLUMNS) for d in disclosures]
+    rows = [
+        (e.seq, i, d.partner, d.kind, d.record_id, d.person_record_id)
+        for e in stored
+        for i, d in enumerate(e.event.disclosed)
+    ]
+    if rows:
         statements.append((_SQLITE_INSERT_DISCLOSURES, rows))
     statements.append((_SET_HEAD_HASH, {"new_hash": prev_hash}))
     return stored, statements

@@ -98,6 +98,13 @@ def _clean(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
+def _clean_disclosure(d: Disclosure) -> Disclosure:
+    joined = d.partner + d.kind + d.record_id + d.person_record_id
+    if joined.isascii() and "\x00" not in joined:  # the usual case, and hundreds in a 50-person answer
+        return d
+    return Disclosure(_clean(d.partner), _clean(d.kind), _clean(d.record_id), _clean(d.person_record_id))
+
+
 def _opt(text: str | None) -> str | None:
     return None if text is None else _clean(text)
 
@@ -125,10 +132,7 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
         document=_opt(event.document),
         variables=_json_variables(event.variables),
         denied_fields=tuple(_clean(f) for f in event.denied_fields),
-        disclosed=tuple(
-            Disclosure(_clean(d.partner), _clean(d.kind), _clean(d.record_id), _clean(d.person_record_id))
-            for d in event.disclosed
-        ),
+        disclosed=tuple(_clean_disclosure(d) for d in event.disclosed),
         failed_partners=tuple(_clean(p) for p in event.failed_partners),
         outcome=_clean(event.outcome),
         latency_ms=latency_us(event.latency_ms) / 1000,
