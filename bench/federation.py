@@ -95,6 +95,10 @@ async def _run_demo(
                                 partners.pids(),
                             )
                             figures.audited = audited
+                            if not audited:
+                                figures.notes = [
+                                    n.replace("audit on", "audit off (the baseline)") for n in figures.notes
+                                ]
                             if scenario.duration and generator == "httpx":
                                 figures.notes += notes
                             results.append(figures)
