@@ -84,7 +84,11 @@ def create_app(
     partner_set = PartnerSet(partners)
     engine = create_engine(settings.effective_database_url)
     auth = AuthServices.from_settings(settings, engine)
-    audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
+    audit = AuditStore(
+        engine,
+        write_timeout=settings.audit_write_timeout_seconds,
+        read_timeout=settings.audit_read_timeout_seconds,
+    )
     audit_status = AuditStatus()
     ready = False
 

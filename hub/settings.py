@@ -194,6 +194,12 @@ class HubSettings(BaseSettings):
         gt=0,
         description="Most seconds writing one audit event may take; past it the request fails closed (503).",
     )
+    audit_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Most seconds an auditor's query (auditEvents, accessLog) may take; past it the answer "
+        "is AUDIT_UNAVAILABLE.",
+    )
     audit_retention_days: int = Field(
         default=2190,
         ge=365,
