@@ -111,3 +111,34 @@ async def test_reads_that_fail_are_audit_unavailable_too(engine: AsyncEngine, st
         await conn.execute(text("DROP TABLE audit_disclosure"))
     await unavailable(store.events(AuditFilter()))
     await unavailable(store.export(None, None).__anext__())
+
+
+async def test_a_writer_holding_the_lock_briefly_delays_an_append_but_never_the_event_loop(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock: PostgreSQL appends never block the event loop")
+    store = AuditStore(engine, write_timeout=5.0)
+    blocker = sqlite3.connect(engine.url.database or "", isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.3)
+        blocker.execute("ROLLBACK")
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        stored, _ = await asyncio.wait_for(asyncio.gather(store.append(make_event(1)), release_later()), 10)
+    finally:
+        ticking.cancel()
+        blocker.close()
+    assert stored.seq == 1 and (await store.verify()).ok
+    # While the append waited for the lock (0.3 s), the loop went on serving others.
+    assert ticks >= 10
