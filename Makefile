@@ -31,6 +31,7 @@ schema: $(STAMP)  ## Regenerate schema.graphql from the code
 	$(BIN)/hub schema export -o schema.graphql
 
 bench: $(STAMP)  ## Latency and throughput through the hub against partners with added latency
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.federation $(ARGS)
 
 clean:
