@@ -68,6 +68,11 @@ def _outcome(status: int, codes: set[str], has_data: bool, failed: bool) -> str:
     return "partial" if failed else "ok"
 
 
+def _read_outcome(outcome: str, context: Any) -> str:
+    """`audit-read` for an auditor's query that was answered, so that reads of the trail stand out."""
+    return "audit-read" if outcome == "ok" and context is not None and context.read_audit_trail else outcome
+
+
 class AuditRecorder:
     """ASGI middleware recording one audit event per GraphQL request, before the response leaves."""
 
@@ -161,7 +166,7 @@ class AuditRecorder:
             denied_fields=tuple(context.denied_fields) if context else (),
             disclosed=tuple(Disclosure(*d) for d in dict.fromkeys(context.disclosed)) if context else (),
             failed_partners=failed,
-            outcome=_outcome(status, codes, has_data, bool(failed)),
+            outcome=_read_outcome(_outcome(status, codes, has_data, bool(failed)), context),
             http_status=status,
             latency_ms=(time.perf_counter() - started) * 1000,
         )

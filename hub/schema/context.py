@@ -43,10 +43,14 @@ class HubContext:
     operation_name: str | None = None
     error_codes: frozenset[str] | None = None
     has_data: bool = False
+    #: Whether the operation read the audit trail (an auditor's query): its event's outcome says so.
+    read_audit_trail: bool = False
 
     def audit_store(self) -> AuditStore:
+        """The audit trail, for the auditors' queries (which this marks the operation as)."""
         if self.audit is None:
             raise RuntimeError("this hub has no audit store")
+        self.read_audit_trail = True
         return self.audit
 
     def disclose_person(self, sources: Iterable[tuple[str, str]]) -> None:

@@ -69,6 +69,21 @@ async def test_each_query_leaves_one_event_whose_disclosures_match_the_response(
     assert set(event.denied_fields) == denied
 
 
+async def test_a_developers_introspection_leaves_one_event_and_discloses_nothing(hub: HubClient) -> None:
+    before = len(await all_events(hub))
+
+    response = await hub.post(
+        "query Schema { __schema { queryType { name } } }", client="developer", purpose=None
+    )
+
+    assert response.status_code == 200 and response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    events = await all_events(hub)
+    assert len(events) == before + 1
+    event = events[-1].event
+    assert (event.client_id, event.operation_name, event.outcome) == ("developer", "Schema", "ok")
+    assert event.organisation_type and event.disclosed == () and event.purpose is None
+
+
 @pytest.mark.parametrize(
     ("kw", "outcome", "status"),
     [
