@@ -86,7 +86,7 @@ async def run_scale(
             corpus = await Corpus().collect(client)
             for name, title, query, trips in (
                 ("scale-search", "search", "search", 1),
-                ("scale-person", "person by id, everything", "person", 2),
+                ("scale-person", "person by id, everything", "person", 1),
             ):
                 scenario = Scenario(
                     name,
