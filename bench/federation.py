@@ -59,54 +59,68 @@ async def _run_demo(
     partners = Partners(urls, latency)
     results: list[Figures] = []
     scratch = tempfile.TemporaryDirectory(prefix="bench-")
-    corpus: Corpus | None = None
+    corpus = Corpus()
     try:
         partners.start()
-        hubs = [(True, "")] + ([(False, ", no audit")] if args.audit_baseline else [])
+        audits = [True, False] if args.audit_baseline else [True]
         for number, (setup, grouped) in enumerate(itertools.groupby(chosen, key=lambda s: s.setup), 1):
             group = list(grouped)
             partners_file = Path(scratch.name) / f"partners-{number}.toml"
             write_partners_file(partners_file, *partners.addresses(setup.refused), setup)
-            for audited, suffix in hubs:
+            for audited in audits:
                 name = f"hub-{number}" if audited else f"hub-{number}-unaudited"
                 profile = Path(args.profile) / f"{name}.txt" if args.profile else None
                 hub = Hub(partners_file, data_dir, args.hub_workers, profile=profile, audited=audited)
-                label = f"hub #{number} (workers {args.hub_workers}{suffix})"
+                label = f"hub #{number} (workers {args.hub_workers}{'' if audited else ', no audit'})"
                 print(f"starting {label} for {', '.join(s.name for s in group)}", file=sys.stderr)
                 hub.start()
                 try:
-                    connections = max(args.concurrency, args.throughput_connections)
-                    async with hub_client(hub, connections) as (client, headers):
-                        if corpus is None:
-                            partners.set_faults(latency, {})
-                            corpus = await Corpus().collect(client)
-                        for scenario in group:
-                            print(f"running {scenario.name}: {scenario.title}{suffix}", file=sys.stderr)
-                            partners.set_faults(scenario.latency_ms, scenario.switches)
-                            figures = await measure(
-                                scenario,
-                                getattr(corpus, scenario.query)(),
-                                client,
-                                headers,
-                                hub,
-                                label,
-                                generator if scenario.duration else "httpx",
-                                args.wrk_threads,
-                                partners.pids(),
-                            )
-                            figures.audited = audited
-                            if not audited:
-                                figures.notes = [
-                                    n.replace("audit on", "audit off (the baseline)") for n in figures.notes
-                                ]
-                            if scenario.duration and generator == "httpx":
-                                figures.notes += notes
-                            results.append(figures)
+                    results += await _measure_on(hub, label, group, args, partners, corpus, generator, notes)
                 finally:
                     hub.stop()
     finally:
         partners.stop()
         scratch.cleanup()
+    return results
+
+
+async def _measure_on(
+    hub: Hub,
+    label: str,
+    group: list[Scenario],
+    args: argparse.Namespace,
+    partners: Partners,
+    corpus: Corpus,
+    generator: str,
+    notes: list[str],
+) -> list[Figures]:
+    """Each scenario of `group` on one running hub; the person ids are found once, on the first hub."""
+    results = []
+    connections = max(args.concurrency, args.throughput_connections)
+    async with hub_client(hub, connections) as (client, headers):
+        if not corpus.ids:
+            partners.set_faults(args.latency[0], {})
+            await corpus.collect(client)
+        for scenario in group:
+            print(f"running {scenario.name}: {scenario.title} on {label}", file=sys.stderr)
+            partners.set_faults(scenario.latency_ms, scenario.switches)
+            figures = await measure(
+                scenario,
+                getattr(corpus, scenario.query)(),
+                client,
+                headers,
+                hub,
+                label,
+                generator if scenario.duration else "httpx",
+                args.wrk_threads,
+                partners.pids(),
+            )
+            figures.audited = hub.audited
+            if not hub.audited:
+                figures.notes = [n.replace("audit on", "audit off (the baseline)") for n in figures.notes]
+            if scenario.duration and generator == "httpx":
+                figures.notes += notes
+            results.append(figures)
     return results
 
 
