@@ -3,6 +3,8 @@
 A search fans out to every partner that can search, at once, and merges what comes back into people.
 Everything else goes through per-request DataLoaders, one per partner and record kind, so a query over 50
 people costs one batched call per partner per kind, and the calls to different partners run in parallel.
+A person asked for by id costs one round of such calls: `prefetch` asks for the record kinds the query
+selects together with the people records, since the id already names them.
 Every call goes through the partner's guard (circuit breaker, timeout, retries, concurrency cap: see
 `resilience.py`) and is recorded in the request's `PartnerLedger`; a partner that fails costs the answer only
 that partner's records. Every call here is a read, and says so (`idempotent=True`): only such calls are
