@@ -162,8 +162,10 @@ class SqlConnector(BaseConnector):
             self.name, f"cannot use the database at {where}: {detail}", public=_UNUSABLE
         )
 
-    async def _fetch(self, conn: AsyncConnection, statement: Any) -> list[RowMapping]:
-        return list((await conn.execute(statement)).mappings().all())
+    async def _fetch(
+        self, conn: AsyncConnection, statement: Any, parameters: dict[str, Any] | None = None
+    ) -> list[RowMapping]:
+        return list((await conn.execute(statement, parameters)).mappings().all())
 
     def _by_key(self, section: str, key: str, *order: str) -> Any:
         """The statement reading `section`'s rows whose `key` is in the bound list `keys`, in `key`, then
@@ -185,8 +187,7 @@ class SqlConnector(BaseConnector):
     ) -> list[RowMapping]:
         rows: list[RowMapping] = []
         for start in range(0, len(values), CHUNK):
-            result = await conn.execute(statement, {"keys": list(values[start : start + CHUNK])})
-            rows += result.mappings().all()
+            rows += await self._fetch(conn, statement, {"keys": list(values[start : start + CHUNK])})
         return rows
 
     def _keys(self, ids: Sequence[str]) -> list[Any]:

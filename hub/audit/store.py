@@ -287,8 +287,8 @@ class AuditStore:
         self.read_timeout = read_timeout
         self._queue: list[_Pending] = []
         self._writing = asyncio.Lock()
-        # A SQLite file is written from a worker thread, a whole transaction at a time (one thread hop, not
-        # one per statement).
+        # A SQLite file is written on a synchronous connection, a whole transaction at a time: in the event
+        # loop, or in a worker thread while another process holds the lock (`_write_sqlite`).
         file_url = sqlite_file_url(engine.url)
         busy_ms = max(1, int(write_timeout * 1000))
         self._sqlite_writer = create_sqlite_writer_engine(file_url, busy_ms) if file_url else None
