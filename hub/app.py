@@ -19,52 +19,25 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from connectors.contract import PartnerConfig
 from hub.access.policy import SharingPolicy
-from hub.audit.recorder import AUDIT_SCOPE_KEY, AuditRecorder, AuditStatus
+from hub.audit.recorder import AuditRecorder, AuditStatus
 from hub.audit.store import AuditStore
 from hub.auth.middleware import BearerAuth
-from hub.auth.principal import ANONYMOUS
 from hub.auth.services import AuthServices
 from hub.db import create_engine, prepare_database
 from hub.federation.breaker import BreakerState
-from hub.federation.engine import Federation
+from hub.federation.ids import PersonIds
 from hub.federation.partners import PartnerSet
+from hub.http.endpoint import GraphQLEndpoint
+from hub.http.logs import quiet_partner_urls
 from hub.limits import BodyLimit
 from hub.partners import load_partners
-from hub.schema import HubContext, create_schema
+from hub.schema import create_schema
 from hub.settings import HubSettings
 
 __all__ = ["create_app"]
-
-
-class HubGraphQL(GraphQL[HubContext, None]):
-    """Strawberry's ASGI endpoint, giving each request its own federation engine."""
-
-    def __init__(self, settings: HubSettings, partners: PartnerSet, audit: AuditStore) -> None:
-        super().__init__(create_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
-        self.settings = settings
-        self.partners = partners
-        self.audit = audit
-        self.policy = SharingPolicy.from_mapping(settings.sharing_policy)
-
-    async def get_context(self, request: Request, response: Response) -> HubContext:  # type: ignore[override]
-        context = HubContext(
-            request=request,
-            response=response,
-            settings=self.settings,
-            federation=Federation(self.partners),
-            principal=request.scope.get("principal", ANONYMOUS),
-            policy=self.policy,
-            audit=self.audit,
-        )
-        holder = request.scope.get(AUDIT_SCOPE_KEY)
-        if holder is not None:
-            holder["context"] = context  # the audit recorder reads what this request disclosed
-            response.headers["X-Request-Id"] = holder["request_id"]
-        return context
 
 
 def create_app(
@@ -72,6 +45,7 @@ def create_app(
 ) -> Starlette:
     """The hub as an ASGI app. Partners come from `partners`, else from `settings.partners_file`."""
     settings = settings or HubSettings()
+    quiet_partner_urls()
     if partners is None:
         if settings.partners_file is None:
             raise ValueError("No partners: set HUB_PARTNERS_FILE (or pass --partners) to a partners file.")
@@ -116,7 +90,8 @@ def create_app(
         body = {
             "status": "ok" if healthy else ("starting" if not ready else "unavailable"),
             "audit": "ok" if audit_ok else "unavailable: no data can be released until it returns",
-            "lastAuditWrite": "ok" if audit_status.ok else f"failed: {audit_status.last_error}",
+            # Whether, not why: the reason (a database host, a driver's message) is for the hub's log only.
+            "lastAuditWrite": "ok" if audit_status.ok else "failed",
             "partners": [c.name for c in partner_set],
         }
         return JSONResponse(body, status_code=200 if healthy else 503)
@@ -133,12 +108,22 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if serving else 503)
 
-    graphql = HubGraphQL(settings, partner_set, audit)
+    schema = create_schema(settings)
+    person_ids = PersonIds(auth.person_id_keys)
+    graphql = GraphQLEndpoint(
+        schema,
+        settings,
+        partner_set,
+        audit,
+        SharingPolicy.from_mapping(settings.sharing_policy),
+        person_ids,
+    )
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the endpoint, which refuses the ones it does not take (audited).
+            Route("/graphql", graphql),
             *auth.routes(),
         ],
         # The recorder is outermost, so requests refused by authentication are audited too.
@@ -155,6 +140,8 @@ def create_app(
     app.state.audit = audit
     app.state.audit_status = audit_status
     app.state.settings = settings
+    app.state.schema = schema
+    app.state.person_ids = person_ids
     app.state.partners = partner_set
     return app
 

@@ -58,8 +58,10 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
         app = create_app(HubSettings(partners_file=partners_file))  # checks the configuration, once
     except (ConnectorConfigError, IssuerConfigError) as exc:
         raise click.ClickException(str(exc)) from None
+    from hub.http.logs import log_config
+
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True, log_config=log_config())
         return
     # Each worker process builds its own app from the same settings, read from the environment.
     os.environ["HUB_PARTNERS_FILE"] = str(partners_file.resolve())
@@ -71,6 +73,7 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
         port=port,
         log_level="info",
         proxy_headers=True,
+        log_config=log_config(),
     )
 
 
@@ -194,7 +197,8 @@ async def _serve_demo(
     from hub.auth.scopes import DEMO_CLIENTS
     from hub.settings import HubSettings
 
-    app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir))
+    # The demo is for developers: GraphiQL on (a production hub leaves it off).
+    app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir, graphiql=True))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

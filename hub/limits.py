@@ -10,11 +10,10 @@ recorder, so the refusal is recorded like any other.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.errors import REQUEST_TOO_LARGE
+from hub.consultation import Consultation
+from hub.errors import REQUEST_TOO_LARGE, RequestRefused
 
 __all__ = ["BodyLimit"]
 
@@ -41,7 +40,7 @@ class BodyLimit:
             return
         declared = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         if declared is not None:  # the server holds the body to its declared length
             await self.app(scope, receive, send)
@@ -55,26 +54,22 @@ class BodyLimit:
                 return
             body.extend(message.get("body", b""))
             if len(body) > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             if not message.get("more_body", False):
                 break
         whole: Message = {"type": "http.request", "body": bytes(body), "more_body": False}
         await self.app(scope, _replay([whole], receive), send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "data": None,
-                "errors": [
-                    {
-                        "message": f"The request body is longer than {self.max_bytes} bytes, the most the "
-                        "hub accepts (HUB_MAX_REQUEST_BYTES).",
-                        "extensions": {"code": REQUEST_TOO_LARGE, "limit": self.max_bytes},
-                    }
-                ],
-            }
-        ).encode()
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        refused = RequestRefused(
+            REQUEST_TOO_LARGE,
+            f"The request body is longer than {self.max_bytes} bytes, the most the hub accepts "
+            "(HUB_MAX_REQUEST_BYTES).",
+            limit=self.max_bytes,
+        )
+        Consultation.of(scope).refuse(refused.code)
+        body = refused.body()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

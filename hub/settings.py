@@ -25,7 +25,17 @@ class HubSettings(BaseSettings):
         default=None, description="TOML file listing the partner systems (see docs/partners.md)."
     )
     data_dir: Path = Field(default=Path(".hub"), description="Where the demo keeps its databases and keys.")
-    graphiql: bool = Field(default=True, description="Serve GraphiQL on GET /graphql for browsers.")
+    graphiql: bool = Field(
+        default=False,
+        description="Serve GraphiQL on GET /graphql to browsers (`hub demo` turns it on; a production hub "
+        "leaves it off).",
+    )
+    allow_get_queries: bool = Field(
+        default=False,
+        description="Accept GraphQL queries sent with GET (parameters in the URL, which proxies and access "
+        "logs may keep); otherwise only POST, and a GET with parameters is refused with 405 "
+        "METHOD_NOT_ALLOWED.",
+    )
     search_default_results: int = Field(
         default=20, ge=1, description="People a search returns when the query does not say `first`."
     )
@@ -56,6 +66,30 @@ class HubSettings(BaseSettings):
         ge=100,
         description="Most lexical tokens (names, punctuation) in one document; more is refused with "
         "QUERY_TOO_LARGE before it is parsed.",
+    )
+    max_anonymous_query_bytes: int = Field(
+        default=4096,
+        ge=256,
+        description="Longest document, in characters, a caller without an access token may send (it can read "
+        "no personal data); longer is refused with QUERY_TOO_LARGE before it is parsed.",
+    )
+    max_repeated_fields: int = Field(
+        default=20,
+        ge=1,
+        description="Most times one selection set may select the same field or fragment; more is refused "
+        "with QUERY_TOO_COMPLEX before validation (whose cost grows with the square of such repeats).",
+    )
+    document_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="Memory, in bytes (estimated from the text), that parsed and validated documents may "
+        "take in each hub process's cache; only documents that passed every check are kept.",
+    )
+    max_source_records: int = Field(
+        default=250,
+        ge=1,
+        description="Most partner source records the person ids of one request may name together; more is "
+        "refused with QUERY_TOO_COMPLEX before any partner is asked.",
     )
     partner_timeout: float = Field(
         default=5.0,
@@ -132,6 +166,17 @@ class HubSettings(BaseSettings):
         default=5.0,
         ge=0,
         description="Least time between two reloads of the signing keys caused by an unknown `kid`.",
+    )
+    person_id_key_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a replica keeps the person-id keys in memory before reading them again.",
+    )
+    person_id_lifetime_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days a person id stays readable after its key is retired by `hub keys rotate "
+        "--person-ids`; older ids are refused with PERSON_ID_EXPIRED (search again).",
     )
     trusted_issuers_file: Path | None = Field(
         default=None,

@@ -6,8 +6,7 @@ and by `hub explain`, which shows a data-protection officer what a client would 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -26,7 +25,7 @@ from graphql import (
 from hub.access.policy import Requirement
 from hub.access.scopes_directive import reads_personal_data, requirement_of
 
-__all__ = ["FieldUse", "OperationText", "cached_field_uses", "field_uses"]
+__all__ = ["FieldUse", "field_uses"]
 
 _BACKREF = "strawberry-definition"
 
@@ -97,19 +96,3 @@ def field_uses(
     collector = _Collector(type_info, operation_name)
     visit(document, TypeInfoVisitor(type_info, collector))
     return collector.uses
-
-
-@dataclass(frozen=True)
-class OperationText:
-    """An operation as the caller sent it: equal (and hashed) by its text and name, carrying its parse."""
-
-    query: str
-    operation_name: str | None
-    document: DocumentNode = field(compare=False, hash=False, repr=False)
-
-
-@lru_cache(maxsize=512)
-def cached_field_uses(schema: GraphQLSchema, operation: OperationText) -> tuple[FieldUse, ...]:
-    """`field_uses`, once per distinct operation text: clients send the same few documents again and again,
-    and walking a 50-person document with type information costs more than executing its plan."""
-    return tuple(field_uses(schema, operation.document, operation.operation_name))

@@ -69,7 +69,7 @@ class ScopeGuard(FieldExtension):
         granted: frozenset[str] = info.context.effective_scopes
         if not satisfies(self.requirement, granted):
             path = ".".join(str(p) for p in info.path.as_list())
-            info.context.denied_fields.append(path)
+            info.context.deny(path)
             raise ScopeDenied(
                 f"Not authorised to read {path}: it needs the scopes of one of "
                 f"{[sorted(a) for a in self.requirement]}.",

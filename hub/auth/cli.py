@@ -207,16 +207,32 @@ def keys() -> None:
 
 @keys.command("rotate")
 @_data_dir
-def keys_rotate(data_dir: Path) -> None:
+@click.option(
+    "--person-ids",
+    is_flag=True,
+    help="Rotate the key that signs person ids instead: ids signed by the old one stay readable for "
+    "HUB_PERSON_ID_LIFETIME_DAYS.",
+)
+def keys_rotate(data_dir: Path, person_ids: bool) -> None:
     """Make a new signing key; the old one keeps validating until the tokens it signed expire."""
 
     async def rotate(services: AuthServices) -> str:
+        if person_ids:
+            return (await services.person_id_keys.rotate()).kid
         return (await services.keys.rotate()).kid
 
     kid = _run(data_dir, rotate)
-    click.echo(
-        f"New signing key {kid}. Running hubs sign with it within HUB_SIGNING_KEY_CACHE_SECONDS.", err=True
-    )
+    if person_ids:
+        click.echo(
+            f"New person-id key {kid}. Running hubs sign ids with it within HUB_PERSON_ID_KEY_CACHE_SECONDS; "
+            "ids signed before stay readable for HUB_PERSON_ID_LIFETIME_DAYS.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"New signing key {kid}. Running hubs sign with it within HUB_SIGNING_KEY_CACHE_SECONDS.",
+            err=True,
+        )
     click.echo(kid)
 
 

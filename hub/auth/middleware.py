@@ -14,7 +14,6 @@ is 503: fail closed, never anonymous.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.auth.principal import ANONYMOUS
 from hub.auth.tokens import InvalidToken, TokenValidator
+from hub.consultation import Consultation
+from hub.errors import SERVICE_UNAVAILABLE, UNAUTHENTICATED, RequestRefused
 
 __all__ = ["BearerAuth"]
 
@@ -62,6 +63,7 @@ class BearerAuth:
             scope["principal"] = ANONYMOUS
             await self.app(scope, receive, send)
             return
+        consultation = Consultation.of(scope)
         if len(headers) > 1:
             await _refuse(scope, receive, send, "invalid_request", "Send one Authorization header.")
             return
@@ -74,7 +76,7 @@ class BearerAuth:
             await _refuse(scope, receive, send, "invalid_token", "The access token is malformed.")
             return
         try:
-            scope["principal"] = await self.validator.validate(token)
+            scope["principal"] = consultation.principal = await self.validator.validate(token)
         except InvalidToken as exc:
             await _refuse(scope, receive, send, "invalid_token", exc.description)
             return
@@ -85,24 +87,22 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def _body(message: str, code: str) -> bytes:
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode("utf-8")
-
-
 async def _refuse(scope: Scope, receive: Receive, send: Send, error: str, description: str) -> None:
     description = _UNSAFE.sub("?", description)
     challenge = f'Bearer realm="hub", error="{error}", error_description="{description}"'
-    await _respond(scope, receive, send, 401, _body(description, "UNAUTHENTICATED"), challenge)
+    await _respond(scope, receive, send, RequestRefused(UNAUTHENTICATED, description), challenge)
 
 
 async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
-    body = _body("Access tokens cannot be checked right now; try again.", "SERVICE_UNAVAILABLE")
-    await _respond(scope, receive, send, 503, body, None)
+    refused = RequestRefused(SERVICE_UNAVAILABLE, "Access tokens cannot be checked right now; try again.")
+    await _respond(scope, receive, send, refused, None)
 
 
 async def _respond(
-    scope: Scope, receive: Receive, send: Send, status: int, body: bytes, challenge: str | None
+    scope: Scope, receive: Receive, send: Send, refused: RequestRefused, challenge: str | None
 ) -> None:
+    Consultation.of(scope).refuse(refused.code)
+    status, body = refused.code.status, refused.body()
     if scope["type"] == "websocket":
         # Closing before accepting makes the server answer the handshake with 403; 1008 is "policy".
         await receive()

@@ -8,6 +8,7 @@ same object to manage clients and keys and to print tokens.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
@@ -18,6 +19,7 @@ from hub.auth.endpoints import auth_routes
 from hub.auth.issuers import TrustedIssuers
 from hub.auth.keys import KeyStore
 from hub.auth.middleware import BearerAuth
+from hub.auth.person_id_keys import PersonIdKeys
 from hub.auth.tokens import TokenIssuer, TokenValidator
 from hub.settings import HubSettings
 
@@ -38,6 +40,7 @@ class AuthServices:
         issuer: Issues the hub's tokens.
         validator: Validates the hub's and trusted issuers' tokens.
         trusted: The external issuers.
+        person_id_keys: The keys that sign person ids.
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class AuthServices:
         issuer: TokenIssuer,
         validator: TokenValidator,
         trusted: TrustedIssuers,
+        person_id_keys: PersonIdKeys,
     ) -> None:
         self.engine = engine
         self.clients = clients
@@ -55,6 +59,7 @@ class AuthServices:
         self.issuer = issuer
         self.validator = validator
         self.trusted = trusted
+        self.person_id_keys = person_id_keys
 
     @classmethod
     def from_settings(cls, settings: HubSettings, engine: AsyncEngine) -> AuthServices:
@@ -89,14 +94,21 @@ class AuthServices:
             leeway=settings.token_leeway_seconds,
             trusted=trusted,
         )
-        return cls(engine, clients, keys, issuer, validator, trusted)
+        person_id_keys = PersonIdKeys(
+            engine,
+            lifetime=timedelta(days=settings.person_id_lifetime_days),
+            cache_seconds=settings.person_id_key_cache_seconds,
+            refresh_seconds=settings.signing_key_refresh_seconds,
+        )
+        return cls(engine, clients, keys, issuer, validator, trusted, person_id_keys)
 
     async def open(self) -> None:
-        """Make the first signing key if there is none, and read the trusted issuers' keys (an unreachable
-        issuer is logged, not fatal: its keys are fetched again later). The database must be migrated
-        (`hub.db.prepare_database`).
+        """Make the first signing key and person-id key if there are none, and read the trusted issuers'
+        keys (an unreachable issuer is logged, not fatal: its keys are fetched again later). The database
+        must be migrated (`hub.db.prepare_database`).
         """
         await self.keys.ensure_key()
+        await self.person_id_keys.open()
         await self.trusted.prefetch()
 
     async def aclose(self) -> None:

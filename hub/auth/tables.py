@@ -1,6 +1,7 @@
-"""The tables of the hub's authorization server: OAuth clients and the keys that sign access tokens.
+"""The tables of the hub's authorization server: OAuth clients, the keys that sign access tokens, and the keys
+that sign person ids.
 
-Both live in the hub's own database (`hub.db.metadata`), so every replica sharing it knows the same clients
+All live in the hub's own database (`hub.db.metadata`), so every replica sharing it knows the same clients
 and signs and validates with the same keys.
 """
 
@@ -10,7 +11,7 @@ from sqlalchemy import Column, DateTime, String, Table, Text
 
 from hub.db import metadata
 
-__all__ = ["oauth_client", "signing_key"]
+__all__ = ["oauth_client", "person_id_key", "signing_key"]
 
 oauth_client = Table(
     "oauth_client",
@@ -40,5 +41,17 @@ signing_key = Table(
     Column("public_jwk", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Set when a newer key took over signing; the key still validates for a token's lifetime after.
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+)
+
+person_id_key = Table(
+    "person_id_key",
+    metadata,
+    # A short random id, written into every person id the key signs.
+    Column("kid", String(16), primary_key=True),
+    # 32 random bytes, hex: the HMAC-SHA256 key. As safe as the database, like the signing keys.
+    Column("secret", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Set when a newer key took over; ids it signed stay readable for HUB_PERSON_ID_LIFETIME_DAYS after.
     Column("retired_at", DateTime(timezone=True), nullable=True),
 )

@@ -29,7 +29,7 @@ from hub.federation.partners import PartnerSet
 from hub.federation.resilience import Attempts
 from hub.federation.resolution import MergedPerson, merge
 
-__all__ = ["RECORD_KINDS", "Federation"]
+__all__ = ["RECORD_KINDS", "Federation", "SourcesDiverged"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +42,10 @@ RECORD_KINDS: Mapping[Capability, str] = {
     Capability.CUSTODY: "get_custody",
     Capability.SAFEGUARDING: "get_safeguarding",
 }
+
+
+class SourcesDiverged(Exception):
+    """The records a person id names no longer resolve to one person (a partner corrected one of them)."""
 
 
 class Federation:
@@ -206,18 +210,19 @@ class Federation:
                     loader.load((partner, record_id)).add_done_callback(_observed)
 
     async def person(self, sources: Sequence[tuple[str, str]]) -> MergedPerson | None:
-        """The person behind a hub person id's sources, or None if no partner holds any of them now."""
+        """The person behind a hub person id's sources, or None if no partner holds any of them now.
+
+        Raises:
+            SourcesDiverged: The records no longer resolve to one person (a partner corrected one): they
+                are not welded together on the id's word alone.
+        """
         records: list[PersonRecord] = [record for _, record in await self._load(sources, Capability.PEOPLE)]
         if not records:
             return None
         clusters = merge(records)
-        if len(clusters) == 1:
-            return clusters[0]
-        # The records no longer link (a partner corrected one); the id still names them all, so keep them
-        # together and say how weakly they are held: by the id alone.
-        return MergedPerson(
-            records=tuple(sorted(records, key=lambda r: (r.partner, r.record_id))), confidence=0.0
-        )
+        if len(clusters) != 1:
+            raise SourcesDiverged(f"{len(records)} records resolve to {len(clusters)} people")
+        return clusters[0]
 
 
 def _observed(future: asyncio.Future[Any]) -> None:

@@ -1,11 +1,22 @@
-"""The hub's person id: opaque to callers, stable, and carrying the source records it was merged from.
+"""The hub's person id: opaque to callers, stable, signed, and carrying the source records it was merged from.
 
 A merged person has no record of its own, so its id encodes its sources, the (partner, record_id) pairs:
 asked for a person by id, the hub asks exactly those partners for exactly those records, with no lookup table
-shared between replicas. The same sources always give the same id, whatever their order.
+shared between replicas. The same sources always give the same id, whatever their order (while the same key
+signs).
 
-Format: `P1.` (the version, so the encoding can change without misreading old ids) followed by the
-URL-safe base64, without padding, of compact UTF-8 JSON grouping record ids by partner, both sorted:
+Signed, because an id is a capability: it says which records to fetch. Without a signature a caller could
+name any records it never found, or weld several people into one (`PersonIds`):
+
+    P2.<kid>.<mac>.<sources>
+
+`kid` names the key (`hub.auth.person_id_keys`, shared by every replica through the database), `mac` is the
+first 16 bytes of HMAC-SHA256 over `<kid>.<sources>`, URL-safe base64 without padding. An id whose mac does
+not verify, or that names an unknown key, is refused (`InvalidPersonId`); one signed by a key retired longer
+ago than the ids' lifetime is refused as expired (`PersonIdExpired`).
+
+`<sources>`: the body of the unsigned encoding (`encode_person_id`, format `P1.`), the URL-safe base64,
+without padding, of compact UTF-8 JSON grouping record ids by partner, both sorted:
 `[["north",["N/1","N/2"]],["south",["S:9"]]]`. JSON, not a separator, because record ids may contain any
 character. Only the canonical encoding of a set of sources decodes, so each person has exactly one id.
 
@@ -18,16 +29,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from itertools import groupby
+from typing import Protocol
 
 __all__ = [
     "MAX_ID_LENGTH",
     "MAX_RECORD_ID_LENGTH",
     "MAX_SOURCES",
     "InvalidPersonId",
+    "KeyRing",
+    "PersonIdExpired",
+    "PersonIds",
     "decode_person_id",
     "encode_person_id",
 ]
@@ -162,3 +180,89 @@ def decode_person_id(person_id: str) -> tuple[tuple[str, str], ...]:
     if _encode(sorted(set(sources))) != person_id:
         raise _invalid(person_id, "it is not in canonical form (sources sorted, each once, no padding)")
     return tuple(sources)
+
+
+class PersonIdExpired(InvalidPersonId):
+    """A genuine person id, signed by a key retired longer ago than the ids' lifetime: search again."""
+
+
+class KeyRing(Protocol):
+    """Where `PersonIds` gets its keys (`hub.auth.person_id_keys.PersonIdKeys`)."""
+
+    def signing(self) -> tuple[str, bytes]:
+        """(kid, secret) of the key that signs new ids."""
+        ...
+
+    def verifying(self, kid: str) -> tuple[bytes, datetime | None] | None:
+        """(secret, readable until) of key `kid` (until None: no end), or None if unknown here."""
+        ...
+
+    async def find(self, kid: str) -> None:
+        """Look for key `kid` again (it may have been made by another replica since)."""
+        ...
+
+    async def fresh(self) -> None:
+        """Make sure the keys in memory are recent (a rotation elsewhere is seen within a cache period)."""
+        ...
+
+
+_SIGNED_PREFIX = "P2."
+_KID = re.compile(r"[0-9a-f]{8}")
+_MAC_BYTES = 16
+
+
+def _mac(secret: bytes, kid: str, body: str) -> str:
+    digest = hmac.new(secret, f"{kid}.{body}".encode("ascii"), hashlib.sha256).digest()[:_MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+class PersonIds:
+    """Issues and reads signed person ids.
+
+    Args:
+        keys: The person-id keys.
+    """
+
+    def __init__(self, keys: KeyRing) -> None:
+        self.keys = keys
+
+    def encode(self, sources: Iterable[tuple[str, str]]) -> str:
+        """The signed id of a set of source records (`encode_person_id` says what it refuses)."""
+        body = encode_person_id(sources).removeprefix(_PREFIX)
+        kid, secret = self.keys.signing()
+        return f"{_SIGNED_PREFIX}{kid}.{_mac(secret, kid, body)}.{body}"
+
+    async def decode(self, person_id: str, *, expired: bool = False) -> tuple[tuple[str, str], ...]:
+        """The source records a signed id names, sorted.
+
+        Args:
+            person_id: What the caller sent.
+            expired: Accept an id whose key is past the ids' lifetime (the auditors' access log: an old id
+                still names who was looked at).
+
+        Raises:
+            PersonIdExpired: A genuine id past its lifetime (unless `expired`).
+            InvalidPersonId: Anything the hub did not sign: malformed, tampered with, unknown key.
+        """
+        if not isinstance(person_id, str) or not person_id:
+            raise InvalidPersonId("A person id must be a non-empty string")
+        if len(person_id) > MAX_ID_LENGTH + 64:
+            raise _invalid(person_id, f"it is {len(person_id)} characters long; the limit is {MAX_ID_LENGTH}")
+        if not person_id.startswith(_SIGNED_PREFIX):
+            raise _invalid(person_id, "it is not a signed id (ids start with 'P2.'; search to get one)")
+        kid, _, rest = person_id.removeprefix(_SIGNED_PREFIX).partition(".")
+        mac, _, body = rest.partition(".")
+        if not _KID.fullmatch(kid) or not mac or not body:
+            raise _invalid(person_id, "it is not of the form P2.<key>.<signature>.<sources>")
+        await self.keys.find(kid)
+        found = self.keys.verifying(kid)
+        if found is None:
+            raise _invalid(person_id, "it names a key this hub does not have")
+        secret, readable_until = found
+        if not hmac.compare_digest(_mac(secret, kid, body), mac):
+            raise _invalid(person_id, "its signature does not match: it was altered or made elsewhere")
+        if readable_until is not None and datetime.now(UTC) >= readable_until and not expired:
+            raise PersonIdExpired(
+                "That person id has expired (its key was retired); search again for a current id."
+            )
+        return decode_person_id(_PREFIX + body)

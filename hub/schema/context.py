@@ -11,55 +11,76 @@ from starlette.responses import Response
 from strawberry.types import Info as _Info
 
 from hub.access.policy import SharingPolicy
-from hub.auth.principal import ANONYMOUS, Principal
+from hub.auth.principal import Principal
+from hub.consultation import Consultation
 from hub.federation.engine import Federation
+from hub.federation.ids import PersonIds
 from hub.settings import HubSettings
 
 if TYPE_CHECKING:
     from hub.access.analysis import FieldUse
     from hub.audit.store import AuditStore
+    from hub.schema.documents import PreparedDocument
 
 __all__ = ["HubContext", "Info"]
+
+#: The scope that opens the schema to a caller (introspection, and suggestions in validation errors).
+INTROSPECT_SCOPE = "schema:introspect"
 
 
 @dataclass
 class HubContext:
+    """One operation's context. What the audit trail needs goes into `consultation` (`hub.consultation`)."""
+
     request: Request | None
     response: Response | None
     settings: HubSettings
     federation: Federation
-    principal: Principal = ANONYMOUS
+    consultation: Consultation = field(default_factory=Consultation)
     policy: SharingPolicy = field(default_factory=SharingPolicy)
-    purpose: str | None = None
-    justification: str | None = None
     field_uses: Sequence[FieldUse] = ()
-    #: What the response discloses, for the audit trail: (partner, kind, record id, person's record id).
-    disclosed: list[tuple[str, str, str, str]] = field(default_factory=list)
-    #: Paths of the fields refused to this caller.
-    denied_fields: list[str] = field(default_factory=list)
     audit: AuditStore | None = None
-    #: Set when the operation has run: its name (given, or of the document's only operation), the error
-    #: codes of the response and whether it holds data. The audit recorder reads them.
-    operation_name: str | None = None
-    error_codes: frozenset[str] | None = None
-    has_data: bool = False
-    #: Whether the operation read the audit trail (an auditor's query): its event's outcome says so.
-    read_audit_trail: bool = False
+    #: The operation's document, parsed and checked by the endpoint (`hub.schema.documents`).
+    document: PreparedDocument | None = None
+    #: Set when execution starts (after validation): an operation refused before is a request error.
+    executed: bool = False
+    #: Issues and reads the signed person ids (None: a schema used without the app, e.g. `hub explain`).
+    person_ids: PersonIds | None = None
+    #: Partner source records the person ids of this request named so far (HUB_MAX_SOURCE_RECORDS).
+    source_records: int = 0
+
+    @property
+    def principal(self) -> Principal:
+        return self.consultation.principal
+
+    @property
+    def may_introspect(self) -> bool:
+        """Whether this caller may see the schema (introspection, and suggestions in errors)."""
+        return not self.settings.introspection_requires_scope or INTROSPECT_SCOPE in self.effective_scopes
 
     def audit_store(self) -> AuditStore:
         """The audit trail, for the auditors' queries (which this marks the operation as)."""
         if self.audit is None:
             raise RuntimeError("this hub has no audit store")
-        self.read_audit_trail = True
+        self.consultation.read_audit_trail = True
         return self.audit
 
     def disclose_person(self, sources: Iterable[tuple[str, str]]) -> None:
-        self.disclosed.extend((partner, "person", record_id, record_id) for partner, record_id in sources)
+        self.consultation.disclose_person(sources)
 
     def disclose(self, kind: str, partner: str, record_id: str, person_record_id: str) -> None:
-        self.disclosed.append((partner, kind, record_id, person_record_id))
+        self.consultation.disclose(kind, partner, record_id, person_record_id)
+
+    def ids(self) -> PersonIds:
+        if self.person_ids is None:
+            raise RuntimeError("this operation has no person-id keys")
+        return self.person_ids
+
+    def deny(self, path: str) -> None:
+        self.consultation.denied_fields.append(path)
 
     def __post_init__(self) -> None:
+        self.consultation.ledger = self.federation.ledger
         #: The token's scopes capped by the sharing policy: what every check in the request uses.
         self.effective_scopes: frozenset[str] = self.policy.effective_scopes(self.principal)
 

@@ -19,7 +19,6 @@ from hub.errors import (
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
     INTERNAL_SERVER_ERROR,
-    QUERY_TOO_LARGE,
     BadUserInput,
     HubError,
 )
@@ -40,12 +39,11 @@ def classify(error: GraphQLError) -> GraphQLError:
         return error
     if original is None:
         if isinstance(error, GraphQLSyntaxError):
-            # graphql-core stops parsing a document over the token limit with "... Parsing aborted."
-            code = QUERY_TOO_LARGE if error.message.endswith("Parsing aborted.") else GRAPHQL_PARSE_FAILED
+            code = GRAPHQL_PARSE_FAILED.name
         elif any(marker in error.message for marker in _INPUT_ERRORS):
             code = BadUserInput.code
         else:
-            code = GRAPHQL_VALIDATION_FAILED
+            code = GRAPHQL_VALIDATION_FAILED.name
         extensions = {**(error.extensions or {}), "code": (error.extensions or {}).get("code", code)}
         return GraphQLError(
             error.message, error.nodes, error.source, error.positions, error.path, None, extensions
@@ -60,7 +58,7 @@ def classify(error: GraphQLError) -> GraphQLError:
         error.positions,
         error.path,
         None,
-        {"code": INTERNAL_SERVER_ERROR},
+        {"code": INTERNAL_SERVER_ERROR.name},
     )
 
 
@@ -88,12 +86,6 @@ class HubErrors(SchemaExtension):
                     )
                 )
         result.errors = errors or None
-        if context is not None:  # how it ended, for the audit trail (no need to parse the response again)
-            context.operation_name = self.execution_context.operation_name
-            context.error_codes = frozenset(
-                str((e.extensions or {}).get("code")) for e in errors if (e.extensions or {}).get("code")
-            )
-            context.has_data = result.data is not None
 
     def get_results(self) -> dict[str, Any]:
         context = self._context()

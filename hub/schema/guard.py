@@ -1,7 +1,8 @@
 """Access checks on the whole operation, before any resolver runs.
 
 - A request without a token that selects protected fields: HTTP 401 (RFC 6750), no data.
-- Introspection (`__schema`, `__type`) needs `schema:introspect` unless the setting opens it to everyone.
+- Introspection (`__schema`, `__type`, anywhere in the document: fragments too) needs `schema:introspect`
+  unless the setting opens it to everyone.
 - An operation that reads personal data needs a stated purpose the client may use (`hub.access.purpose`).
 - In strict mode (`HUB_REJECT_UNAUTHORIZED_OPERATIONS`), one denied field refuses the whole operation.
 Field-by-field denial otherwise happens at each field (`hub.access.scopes_directive`).
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from graphql import DocumentNode, NoSchemaIntrospectionCustomRule, validate
 from strawberry.extensions import SchemaExtension
 
-from hub.access.analysis import FieldUse, OperationText, cached_field_uses, field_uses
+from hub.access.analysis import FieldUse, field_uses
 from hub.access.policy import satisfies
 from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpose
 from hub.access.scopes_directive import ScopeDenied
@@ -36,20 +38,25 @@ class AccessGuard(SchemaExtension):
         context = self.execution_context.context
         document = self.execution_context.graphql_document
         if isinstance(context, HubContext) and document is not None:
-            self._check(context)
+            context.executed = True
+            self._check(context, document)
         yield
 
-    def _check(self, context: HubContext) -> None:
+    def _uses(self, context: HubContext, document: DocumentNode) -> Sequence[FieldUse]:
+        """The fields the operation selects: worked out once per cached document and operation."""
         schema = self.execution_context.schema._schema
-        document = self.execution_context.graphql_document
-        assert document is not None
-        query, operation_name = self.execution_context.query, self.execution_context.operation_name
-        if query is not None:
-            uses: Sequence[FieldUse] = cached_field_uses(
-                schema, OperationText(query, operation_name, document)
-            )
-        else:
-            uses = field_uses(schema, document, operation_name)
+        operation_name = self.execution_context.operation_name
+        prepared = context.document
+        if prepared is None or prepared.document is not document:
+            return field_uses(schema, document, operation_name)
+        uses = prepared.uses.get(operation_name)
+        if uses is None:
+            uses = prepared.uses[operation_name] = tuple(field_uses(schema, document, operation_name))
+        return uses
+
+    def _check(self, context: HubContext, document: DocumentNode) -> None:
+        schema = self.execution_context.schema._schema
+        uses = self._uses(context, document)
         context.field_uses = uses
         protected = [u for u in uses if u.requirement]
         granted = context.effective_scopes
@@ -61,15 +68,13 @@ class AccessGuard(SchemaExtension):
                 "This operation reads protected data: send an access token (Authorization: Bearer ...).",
                 fields=[u.path for u in protected][:20],
             )
-        if (
-            any(u.is_introspection for u in uses)
-            and context.settings.introspection_requires_scope
-            and "schema:introspect" not in granted
-        ):
+        # Anywhere in the document (fragments, inline fragments, aliases), not only at the root.
+        if not context.may_introspect and validate(schema, document, [NoSchemaIntrospectionCustomRule]):
             raise IntrospectionNotAllowed("Introspection needs the schema:introspect scope.")
         if any(u.personal_data for u in uses):
             headers = context.request.headers if context.request is not None else {}
-            context.purpose, context.justification = check_purpose(
+            consultation = context.consultation
+            consultation.purpose, consultation.justification = check_purpose(
                 context.principal,
                 headers.get(PURPOSE_HEADER),
                 headers.get(JUSTIFICATION_HEADER),
@@ -78,7 +83,8 @@ class AccessGuard(SchemaExtension):
         if context.settings.reject_unauthorized_operations:
             denied = [u.path for u in protected if not satisfies(u.requirement, granted)]
             if denied:
-                context.denied_fields.extend(denied)
+                for path in denied:
+                    context.deny(path)
                 raise ScopeDenied(
                     f"Not authorised to read {', '.join(denied[:10])}: the whole operation is refused.",
                     deniedFields=denied,

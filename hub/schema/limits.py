@@ -1,11 +1,9 @@
-"""Limits on one GraphQL document: its tokens (before it is parsed), its depth and its aliases (as it is
-validated). A document past one is refused whole, before any resolver runs or any partner is asked.
+"""Limits on one GraphQL document checked as it is validated: its depth and its aliases. A document past
+one is refused whole, before any resolver runs or any partner is asked. (Its size, tokens and repeated
+fields are checked before it is validated: `hub.schema.documents`.)
 
-Strawberry's limiters do the counting (`MaxTokensLimiter`, and the validation rules of `QueryDepthLimiter`
-and `MaxAliasesLimiter`); here the rules' errors get the hub's stable code, QUERY_TOO_COMPLEX (a document
-over the token limit fails to parse, and `hub.schema.extensions.classify` gives it QUERY_TOO_LARGE). The
-rules are made once per schema, not per request: the validation cache is keyed on them, so a document sent
-again is not validated again.
+Strawberry's limiters do the counting (the validation rules of `QueryDepthLimiter` and `MaxAliasesLimiter`);
+here the rules' errors get the hub's stable code, QUERY_TOO_COMPLEX. The rules are made once per schema.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from graphql import ASTValidationRule, GraphQLError, ValidationContext, ValidationRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
@@ -45,12 +43,10 @@ def _coded(rule: type[ValidationRule], code: str) -> type[ValidationRule]:
     return Coded
 
 
-def limit_extensions(
-    max_depth: int, max_aliases: int, max_tokens: int
-) -> list[Callable[[], SchemaExtension]]:
+def limit_extensions(max_depth: int, max_aliases: int) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions (as factories, one instance per operation) that enforce the limits."""
     rules: list[type[ASTValidationRule]] = [
-        _coded(depth_rule(max_depth, None), QUERY_TOO_COMPLEX),
-        _coded(aliases_rule(max_aliases), QUERY_TOO_COMPLEX),
+        _coded(depth_rule(max_depth, None), QUERY_TOO_COMPLEX.name),
+        _coded(aliases_rule(max_aliases), QUERY_TOO_COMPLEX.name),
     ]
-    return [lambda: MaxTokensLimiter(max_token_count=max_tokens), lambda: AddValidationRules(rules)]
+    return [lambda: AddValidationRules(rules)]

@@ -15,7 +15,6 @@ from strawberry.types.nodes import SelectedField
 from connectors.contract import Capability
 from hub.access.policy import Requirement, satisfies
 from hub.access.scopes_directive import requirement_of, requires_scopes, type_scopes
-from hub.federation.ids import encode_person_id
 from hub.federation.resolution import MergedPerson
 from hub.schema.context import Info
 from hub.schema.enums import Gender, NameKind
@@ -63,10 +62,11 @@ class Person:
     merged: strawberry.Private[MergedPerson]
 
     @strawberry.field(
-        description="Opaque, stable hub id: it encodes the source records and resolves back to them."
+        description="Opaque, stable hub id: it names the source records, signed by the hub, and resolves "
+        "back to them. Ids expire some time after the hub rotates its person-id key: search again then."
     )
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_person_id(self.merged.sources))
+    def id(self, info: Info) -> strawberry.ID:
+        return strawberry.ID(info.context.ids().encode(self.merged.sources))
 
     @strawberry.field(description="Every name recorded for the person: primary names first, then aliases.")
     def names(self) -> list[PersonName]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from hub.access.scopes_directive import requires_scopes
-from hub.errors import BadUserInput, PersonNotFound
-from hub.federation.ids import InvalidPersonId, decode_person_id
+from hub.errors import BadUserInput, HubError, PersonNotFound
+from hub.federation.engine import SourcesDiverged
+from hub.federation.ids import InvalidPersonId, PersonIdExpired
 from hub.schema.audit import AuditEventFilter, AuditEventPage, check_page_size, decode_cursor, page_of
 from hub.schema.context import Info
 from hub.schema.match import MatchResult, PartnerMatch
@@ -17,6 +20,34 @@ from hub.schema.search import PartnerStatus, PersonCriteria, PersonSearchResult
 __all__ = ["Query"]
 
 
+class PersonIdInvalid(BadUserInput):
+    """An id the hub did not issue (malformed, altered, minted elsewhere): the caller must search again."""
+
+    code = "PERSON_ID_INVALID"
+
+
+class PersonIdExpiredError(HubError):
+    code = "PERSON_ID_EXPIRED"
+
+
+class PersonIdStale(HubError):
+    code = "PERSON_ID_STALE"
+
+
+class TooManySourceRecords(HubError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+async def _sources(info: Info, person_id: str, argument: str, *, expired: bool = False) -> tuple[Any, ...]:
+    """The source records a signed person id names, or the caller's error."""
+    try:
+        return await info.context.ids().decode(person_id, expired=expired)
+    except PersonIdExpired as exc:
+        raise PersonIdExpiredError(str(exc), field=argument) from None
+    except InvalidPersonId as exc:
+        raise PersonIdInvalid(f"{argument}: {exc}", field=argument) from None
+
+
 @strawberry.type(description="Look-ups across every partner force's records.")
 class Query:
     @strawberry.field(
@@ -24,13 +55,25 @@ class Query:
         extensions=[requires_scopes(["person:read"])],
     )
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        try:
-            sources = decode_person_id(id)
-        except InvalidPersonId as exc:
-            raise BadUserInput(f"id: {exc}", field="id") from None
-        federation = info.context.federation
+        sources = await _sources(info, id, "id")
+        context = info.context
+        context.source_records += len(sources)
+        if context.source_records > context.settings.max_source_records:
+            raise TooManySourceRecords(
+                f"The person ids of this request name {context.source_records} partner records; the most is "
+                f"{context.settings.max_source_records} (HUB_MAX_SOURCE_RECORDS).",
+                limit=context.settings.max_source_records,
+            )
+        federation = context.federation
         federation.prefetch(sources, selected_record_kinds(info))  # one round trip, not two
-        merged = await federation.person(sources)
+        try:
+            merged = await federation.person(sources)
+        except SourcesDiverged:
+            raise PersonIdStale(
+                "The records behind that person id no longer belong to one person (a partner corrected "
+                "one): search again.",
+                id=str(id)[:64],
+            ) from None
         if merged is None:
             if federation.ledger.failures():
                 return None  # a partner failed: its error names it, and "not found" would be a guess
@@ -113,10 +156,8 @@ class Query:
         self, info: Info, person_id: strawberry.ID, first: int = 50, after: str | None = None
     ) -> AuditEventPage:
         check_page_size(first)
-        try:
-            sources = decode_person_id(person_id)
-        except InvalidPersonId as exc:
-            raise BadUserInput(f"personId: {exc}", field="personId") from None
+        # An old id still says whom it named: the access log takes it past its lifetime (not forged ones).
+        sources = await _sources(info, person_id, "personId", expired=True)
         context = info.context
         stored = await context.audit_store().access_log(
             sources, first + 1, decode_cursor(after), exclude_client_id=context.principal.client_id

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from hub.federation.ids import encode_person_id
 from tests.hub.queries import PERSON, SEARCH_IDS
 from tests.support import HubClient, Partner
 
@@ -124,7 +123,7 @@ async def test_records_selected_through_a_fragment_are_answered_with_the_same_ca
 async def test_an_unknown_person_asked_for_with_records_is_not_found_and_nothing_is_left_over(
     hub: HubClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    gone = encode_person_id([("southmoor", "NO-SUCH-RECORD")])
+    gone = hub.app.state.person_ids.encode([("southmoor", "NO-SUCH-RECORD")])
 
     body = await hub.query(PERSON, {"id": gone})
 

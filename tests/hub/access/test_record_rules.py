@@ -100,6 +100,7 @@ async def test_person_match_type_has_no_way_to_reach_records(hub: HubClient) -> 
     query = "query($c: PersonCriteria!) { personMatch(criteria: $c) { matches { records } } }"
 
     criteria = {"c": {"familyName": "Okafor"}}
-    body = await hub.query(query, criteria, client="child-protection", purpose="safeguarding")
+    response = await hub.post(query, criteria, client="child-protection", purpose="safeguarding")
 
-    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -160,3 +160,16 @@ def test_hub_database_url_wins_over_the_data_directory(run: Invoke, tmp_path: Pa
     result = run("token", "--client", "auditor", env={"HUB_DATABASE_URL": f"sqlite:///{elsewhere}"})
     assert result.exit_code == 0, result.output
     assert elsewhere.exists() and not (tmp_path / "hub.db").exists()
+
+
+def test_keys_rotate_person_ids_makes_a_new_person_id_key_and_leaves_token_signing_alone(
+    run: Invoke, tmp_path: Path
+) -> None:
+    before = run("token", "--client", "developer").stdout.strip()
+
+    rotated = run("keys", "rotate", "--person-ids")
+
+    assert rotated.exit_code == 0, rotated.output
+    assert "person-id key" in rotated.stderr and len(rotated.stdout.strip()) == 8
+    after = run("token", "--client", "developer").stdout.strip()
+    assert header_of(after)["kid"] == header_of(before)["kid"]

@@ -158,10 +158,10 @@ async def test_no_data_leaves_when_the_audit_cannot_be_written_and_service_resum
         blocker.close()
 
     assert response.status_code == 503
-    assert response.json()["data"] is None
+    assert "data" not in response.json()
     assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
     assert "Kilbride" not in response.text and "KILBRIDE" not in response.text
-    assert "failed" in health.json()["lastAuditWrite"]
+    assert health.json()["lastAuditWrite"] == "failed"  # whether, not why: the reason is for the log
     again = await hub.post(SEARCH, {"c": {"familyName": "Kilbride"}})
     assert again.status_code == 200 and again.json()["data"]["searchPersons"]["people"]
     assert (await hub.client.get("/healthz")).json()["lastAuditWrite"] == "ok"

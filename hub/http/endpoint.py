@@ -1,0 +1,178 @@
+"""The `/graphql` endpoint: GraphQL over HTTP, from the parsed request to the response.
+
+    GET, no URL parameters, from a browser   GraphiQL's page, where HUB_GRAPHIQL is on: nothing is consulted
+    anything else                            a GraphQL request (`hub.http.request`): read, its document
+                                             prepared within the limits (`hub.schema.documents`), then run
+
+A request refused before its operation runs (malformed, past a limit, a document that does not parse or
+validate) is a request error: its HTTP status from the error catalogue (`hub.errors`) and a body of `errors`
+only, no `data`. Once the operation runs, the answer is 200 with `data` (401 where an anonymous caller asked
+for protected fields). Every step records what it learnt in the request's `Consultation`, which the audit
+gate reads back: nothing here is parsed twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.exceptions import MissingQueryError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from hub.access.policy import SharingPolicy
+from hub.audit.store import AuditStore
+from hub.consultation import Consultation
+from hub.errors import (
+    CATALOGUE,
+    GRAPHQL_VALIDATION_FAILED,
+    METHOD_NOT_ALLOWED,
+    OPERATION_RESOLUTION_FAILURE,
+    RequestRefused,
+)
+from hub.federation.engine import Federation
+from hub.federation.ids import PersonIds
+from hub.federation.partners import PartnerSet
+from hub.http.request import parse_graphql_request
+from hub.schema import HubContext, HubSchema
+from hub.schema.documents import PreparedDocument, operation_name_of
+from hub.settings import HubSettings
+
+__all__ = ["GraphQLEndpoint"]
+
+_ALL_OPERATIONS = frozenset(OperationType)
+
+
+def _json_response(body: bytes, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+class GraphQLEndpoint:
+    """The ASGI app behind `/graphql` (every method: the ones it does not take are refused here, audited)."""
+
+    def __init__(
+        self,
+        schema: HubSchema,
+        settings: HubSettings,
+        partners: PartnerSet,
+        audit: AuditStore,
+        policy: SharingPolicy,
+        person_ids: PersonIds,
+    ) -> None:
+        self.schema, self.settings, self.partners, self.audit, self.policy = (
+            schema,
+            settings,
+            partners,
+            audit,
+            policy,
+        )
+        self.person_ids = person_ids
+        self.allowed_methods = "GET, POST" if settings.allow_get_queries else "POST"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        consultation = Consultation.of(scope)
+        if self._is_ide_page(request):
+            consultation.ide_page = True
+            response: Response = HTMLResponse(get_graphql_ide_html("graphiql"))
+        else:
+            response = await self._graphql(request, consultation)
+        await response(scope, receive, send)
+
+    def _is_ide_page(self, request: Request) -> bool:
+        return (
+            self.settings.graphiql
+            and request.method == "GET"
+            and not request.scope.get("query_string")
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    def _refused(self, consultation: Consultation, refused: RequestRefused) -> Response:
+        consultation.refuse(refused.code)
+        headers = {"Allow": self.allowed_methods} if refused.code is METHOD_NOT_ALLOWED else None
+        return _json_response(refused.body(), refused.code.status, headers)
+
+    async def _graphql(self, request: Request, consultation: Consultation) -> Response:
+        try:
+            graphql_request = parse_graphql_request(
+                request.method,
+                request.headers.get("content-type"),
+                request.query_params.multi_items(),
+                await request.body() if request.method == "POST" else b"",
+                allow_get=self.settings.allow_get_queries,
+            )
+            consultation.request = graphql_request
+            prepared = self.schema.documents.prepare(
+                graphql_request.query, authenticated=consultation.principal.authenticated
+            )
+            consultation.operation_name = operation_name_of(prepared.document, graphql_request.operation_name)
+        except RequestRefused as refused:
+            return self._refused(consultation, refused)
+        return await self._execute(request, consultation, prepared)
+
+    async def _execute(
+        self, request: Request, consultation: Consultation, prepared: PreparedDocument
+    ) -> Response:
+        assert consultation.request is not None
+        await self.person_ids.keys.fresh()
+        sub_response = Response()
+        context = HubContext(
+            request=request,
+            response=sub_response,
+            settings=self.settings,
+            federation=Federation(self.partners),
+            consultation=consultation,
+            policy=self.policy,
+            audit=self.audit,
+            document=prepared,
+            person_ids=self.person_ids,
+        )
+        allowed = {OperationType.QUERY} if request.method == "GET" else _ALL_OPERATIONS
+        try:
+            result = await self.schema.execute(
+                consultation.request.query,
+                variable_values=consultation.request.variables,
+                context_value=context,
+                operation_name=consultation.request.operation_name,
+                allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as exc:
+            return self._refused(
+                consultation, RequestRefused(METHOD_NOT_ALLOWED, exc.as_http_error_reason(request.method))
+            )
+        except (CannotGetOperationTypeError, MissingQueryError):
+            return self._refused(
+                consultation, RequestRefused(OPERATION_RESOLUTION_FAILURE, "No operation to run was found.")
+            )
+        errors = [error.formatted for error in result.errors or ()]
+        # How it ended, for the audit trail: read off the result, not the response.
+        consultation.error_codes = frozenset(str(e.get("extensions", {}).get("code")) for e in errors) - {
+            "None"
+        }
+        consultation.has_data = result.data is not None
+        if not context.executed:  # refused before it ran (validation): a request error
+            code = CATALOGUE.get(str(errors[0]["extensions"]["code"]), GRAPHQL_VALIDATION_FAILED)
+            consultation.refuse(code)
+            body = json.dumps({"errors": errors}, separators=(",", ":")).encode()
+            return _json_response(body, code.status)
+        payload: dict[str, Any] = {"data": result.data}
+        if errors:
+            payload["errors"] = errors
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        response = _json_response(
+            json.dumps(payload, separators=(",", ":")).encode(), sub_response.status_code
+        )
+        for key, value in sub_response.headers.items():
+            if key not in ("content-length", "content-type"):
+                response.headers[key] = value
+        return response
