@@ -129,7 +129,11 @@ def create_app(
         # The recorder is outermost, so requests refused by authentication are audited too.
         middleware=[
             Middleware(
-                AuditRecorder, store=audit, status=audit_status, max_document=settings.max_request_bytes
+                AuditRecorder,
+                store=audit,
+                status=audit_status,
+                max_document=settings.max_request_bytes,
+                max_anonymous_document=settings.max_anonymous_query_bytes,
             ),
             Middleware(BodyLimit, max_bytes=settings.max_request_bytes),
             Middleware(BearerAuth, validator=auth.validator),

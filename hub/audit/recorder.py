@@ -82,9 +82,11 @@ class AuditRecorder:
         status: AuditStatus,
         path: str = "/graphql",
         max_document: int = _MAX_DOCUMENT,
+        max_anonymous_document: int = 4096,
     ) -> None:
         self.app, self.store, self.status, self.path = app, store, status, path
         self.max_document = max_document
+        self.max_anonymous_document = max_anonymous_document
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].rstrip("/") != self.path:
@@ -150,6 +152,17 @@ class AuditRecorder:
                 message = {**message, "headers": [*headers, *extra]}
             await send(message)
 
+    def _recorded(self, consultation: Consultation) -> str | None:
+        """The document as the trail keeps it: whole, but for a caller without a valid token, whose refused
+        document is kept up to the anonymous limit (a flood of large anonymous documents must not fill the
+        trail)."""
+        if consultation.request is None:
+            return None
+        document = consultation.request.query
+        if not consultation.principal.authenticated and len(document) > self.max_anonymous_document:
+            return _truncated(document, self.max_anonymous_document)
+        return document
+
     def _event(self, consultation: Consultation, held: list[Message]) -> AuditEvent:
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
         principal = consultation.principal
@@ -166,7 +179,7 @@ class AuditRecorder:
             purpose=consultation.purpose,
             justification=consultation.justification,
             operation_name=consultation.operation_name or (request.operation_name if request else None),
-            document=request.query if request else None,
+            document=self._recorded(consultation),
             variables=redact_variables(request.variables or {}) if request else {},
             denied_fields=tuple(consultation.denied_fields),
             disclosed=tuple(Disclosure(*d) for d in dict.fromkeys(consultation.disclosed)),
@@ -175,6 +188,10 @@ class AuditRecorder:
             http_status=status,
             latency_ms=(time.perf_counter() - consultation.started) * 1000,
         )
+
+
+def _truncated(document: str, limit: int) -> str:
+    return f"{document[:limit]}\n# [{len(document)} characters in all: the rest is not recorded]"
 
 
 def _read_request(scope: Scope, body: bytes, consultation: Consultation) -> None:

@@ -159,19 +159,20 @@ class GraphQLEndpoint:
             "None"
         }
         consultation.has_data = result.data is not None
-        if not context.executed:  # refused before it ran (validation): a request error
+        if not context.executed:  # refused before it ran (validation, no token): a request error
             code = CATALOGUE.get(str(errors[0]["extensions"]["code"]), GRAPHQL_VALIDATION_FAILED)
             consultation.refuse(code)
-            body = json.dumps({"errors": errors}, separators=(",", ":")).encode()
-            return _json_response(body, code.status)
-        payload: dict[str, Any] = {"data": result.data}
-        if errors:
-            payload["errors"] = errors
-        if result.extensions:
-            payload["extensions"] = result.extensions
-        response = _json_response(
-            json.dumps(payload, separators=(",", ":")).encode(), sub_response.status_code
-        )
+            response = _json_response(
+                json.dumps({"errors": errors}, separators=(",", ":")).encode(), code.status
+            )
+        else:
+            payload: dict[str, Any] = {"data": result.data}
+            if errors:
+                payload["errors"] = errors
+            if result.extensions:
+                payload["extensions"] = result.extensions
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            response = _json_response(body, sub_response.status_code)
         for key, value in sub_response.headers.items():
             if key not in ("content-length", "content-type"):
                 response.headers[key] = value

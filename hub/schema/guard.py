@@ -38,7 +38,6 @@ class AccessGuard(SchemaExtension):
         context = self.execution_context.context
         document = self.execution_context.graphql_document
         if isinstance(context, HubContext) and document is not None:
-            context.executed = True
             self._check(context, document)
         yield
 
@@ -68,6 +67,8 @@ class AccessGuard(SchemaExtension):
                 "This operation reads protected data: send an access token (Authorization: Bearer ...).",
                 fields=[u.path for u in protected][:20],
             )
+        # Past authentication the operation runs (a refusal from here on is an answer with `data`).
+        context.executed = True
         # Anywhere in the document (fragments, inline fragments, aliases), not only at the root.
         if not context.may_introspect and validate(schema, document, [NoSchemaIntrospectionCustomRule]):
             raise IntrospectionNotAllowed("Introspection needs the schema:introspect scope.")
