@@ -199,7 +199,10 @@ async def _serve_demo(
 
     # The demo is for developers: GraphiQL on (a production hub leaves it off).
     app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir, graphiql=True))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # A client that holds a request open must not keep Ctrl-C from stopping the demo.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -8,6 +8,7 @@ partner's database file), and serves the hub in this process.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import socket
@@ -299,15 +300,25 @@ class DemoPartners:
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the partners: each shuts down gracefully (a request held by a fault for at most its server's
+        own graceful timeout), and one still running after `timeout` is killed.
+
+        Whatever interrupts the wait (a second Ctrl-C or SIGTERM while the partners shut down), no partner
+        outlives this call: the ones still running are killed before the interruption goes on.
+        """
         if self.refusing is not None:
             self.refusing.close()
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        deadline = time.monotonic() + timeout
+        try:
+            for process in self.processes.values():
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+        finally:
+            for process in self.processes.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +19,14 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import cli
-from hub.demo import EXAMPLE_QUERY, FaultPlan, graphiql_headers
+from hub.demo import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    EXAMPLE_QUERY,
+    DemoPartners,
+    FaultPlan,
+    graphiql_headers,
+)
 
 
 def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> re.Match[str]:
@@ -192,6 +201,156 @@ def test_hub_demo_switches_faults_on_in_the_running_partners(tmp_path: Path) -> 
     assert "Demo stopped." in output
     leftovers = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "demo partner processes outlived the demo"
+
+
+def _session_processes(session: int) -> list[str]:
+    """The processes still running in a session (`hub demo` started as its leader, its partners in it)."""
+    found = subprocess.run(["pgrep", "-a", "-s", str(session)], capture_output=True, text=True).stdout
+    return found.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["SIGTERM to the demo", "Ctrl-C in its terminal"])
+def test_hub_demo_exits_soon_after_it_stops_and_leaves_no_process(tmp_path: Path, stop: str) -> None:
+    data_dir = tmp_path / "hub-data"
+    command = [
+        sys.executable,
+        "-m",
+        "hub",
+        "demo",
+        "--port",
+        "0",
+        "--people",
+        "60",
+        "--data-dir",
+        str(data_dir),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
+        wait_for_line(process, r"Ctrl-C stops everything")
+        partners = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
+        assert len(partners.stdout.split()) == 2, "the demo should run its two partner servers"
+        # A client that keeps its connection open, as a browser showing GraphiQL does.
+        with httpx.Client(headers=json.loads(graphiql_headers(_token(data_dir))), timeout=30) as browser:
+            body = browser.post(f"{url}/graphql", json={"query": EXAMPLE_QUERY}).json()
+            assert "errors" not in body
+            if stop == "SIGTERM to the demo":
+                os.kill(process.pid, signal.SIGTERM)
+            else:  # the terminal signals its whole foreground process group: the demo and its partners
+                os.killpg(process.pid, signal.SIGINT)
+            wait_for_line(process, r"^Demo stopped\.", timeout=60)
+            # Generous: exiting takes well under a second; only a leftover thread or process takes longer.
+            try:
+                output, _ = process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                pytest.fail("hub demo was still running 15 s after it said 'Demo stopped.'")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0, output
+    assert _session_processes(process.pid) == [], "processes of the demo outlived it"
+
+
+@pytest.mark.slow
+def test_a_second_stop_signal_while_the_partners_stop_still_stops_them(tmp_path: Path) -> None:
+    data_dir = tmp_path / "hub-data"
+    command = [
+        sys.executable,
+        "-m",
+        "hub",
+        "demo",
+        "--port",
+        "0",
+        "--people",
+        "60",
+        "--data-dir",
+        str(data_dir),
+    ]
+    process = subprocess.Popen(
+        [*command, "--fault", "eastvale=hang"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
+        eastvale = wait_for_line(process, r"switch off: curl -X DELETE (http://\S+)/_demo/faults\)").group(1)
+        wait_for_line(process, r"Ctrl-C stops everything")
+
+        def held() -> None:
+            """A request that eastvale holds: stopped, it waits for it (up to its graceful timeout)."""
+            with contextlib.suppress(httpx.HTTPError):  # it never gets an answer
+                httpx.post(f"{eastvale}/graphql", json={"query": "{ __typename }"}, timeout=60)
+
+        threading.Thread(target=held, daemon=True).start()
+        os.kill(process.pid, signal.SIGTERM)  # the partners are stopped after the hub, long after the request
+        deadline = time.monotonic() + 30
+        while True:  # the hub has stopped listening: the demo is stopping its partners, eastvale waiting
+            try:
+                httpx.get(f"{url}/healthz", timeout=5)
+            except httpx.TransportError:
+                break
+            assert time.monotonic() < deadline, "the hub did not stop"
+            time.sleep(0.05)
+        time.sleep(1)
+        os.kill(process.pid, signal.SIGTERM)  # impatient: a second Ctrl-C, or a service manager's
+        try:
+            process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("hub demo was still running 15 s after the second signal")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert _session_processes(process.pid) == [], "partner processes outlived the demo"
+
+
+@pytest.mark.slow
+def test_the_demo_partner_processes_reset_connections(demo_urls: dict[str, str]) -> None:
+    # The partners as `hub demo` runs them: `hub demo partner` processes, served by uvicorn.run's defaults
+    # (uvloop and httptools where installed), where `reset` once answered HTTP 500.
+    partners = DemoPartners(demo_urls)
+    try:
+        endpoints = partners.start()
+        partners.apply(FaultPlan.parse(["southmoor=reset", "eastvale=reset"]))
+        southmoor, eastvale = endpoints["southmoor"], endpoints["eastvale"]
+        token = httpx.post(
+            f"{southmoor}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+        ).json()["access_token"]
+        asks = {
+            southmoor: lambda: httpx.get(
+                f"{southmoor}/api/v2/nominals",
+                params={"surname": "Kilbride"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ),
+            eastvale: lambda: httpx.post(f"{eastvale}/graphql", json={"query": "{ __typename }"}, timeout=30),
+        }
+        for endpoint, ask in asks.items():
+            # No status line: httpx reads a reset, or (when the reset came while it still sent the body)
+            # a connection closed without an answer.
+            with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+                ask()
+            deadline = time.monotonic() + 10  # the partner logs the request once the connection is gone
+            while [e["fault"] for e in httpx.get(f"{endpoint}/_demo/requests").json()] != ["reset"]:
+                assert time.monotonic() < deadline, f"{endpoint} did not log the reset request"
+                time.sleep(0.02)
+    finally:
+        partners.stop()
+    assert all(p.returncode is not None for p in partners.processes.values())
 
 
 @pytest.mark.parametrize(

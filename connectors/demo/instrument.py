@@ -26,7 +26,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -118,16 +118,32 @@ async def _hold(seconds: float, receive: Receive) -> Receive | None:
     return replay
 
 
-def _transport(receive: Receive) -> asyncio.Transport | None:
+@runtime_checkable
+class _Connection(Protocol):
+    """What `reset` needs of a connection's transport: its socket, and a way to drop it unanswered.
+
+    A protocol, not `asyncio.Transport`: under uvloop (which `uvicorn.run` picks when it is installed, as it
+    is for the demo's partner processes) the transport is uvloop's own `TCPTransport`, which has every
+    method of `asyncio.Transport` but does not derive from it.
+    """
+
+    def abort(self) -> None: ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+
+
+def _transport(receive: Receive) -> _Connection | None:
     """The connection under this request. ASGI does not expose it; uvicorn's `receive` is a method of its
-    request cycle, which holds it (Starlette passes `receive` through its middleware unwrapped)."""
+    request cycle (h11's and httptools' alike), which holds it (Starlette passes `receive` through its
+    middleware unwrapped)."""
     transport = getattr(getattr(receive, "__self__", None), "transport", None)
-    return transport if isinstance(transport, asyncio.Transport) else None
+    return transport if isinstance(transport, _Connection) else None
 
 
-async def _reset(transport: asyncio.Transport | None, receive: Receive) -> None:
+async def _reset(transport: _Connection | None, receive: Receive) -> None:
     if transport is None:
         raise RuntimeError("the 'reset' fault needs the connection's transport, which uvicorn provides")
+    # asyncio and uvloop each give a stand-in for the socket, which takes setsockopt.
     sock = transport.get_extra_info("socket")
     if sock is not None:
         # Linger zero: closing sends a TCP RST instead of a FIN, so the client reads "connection reset".

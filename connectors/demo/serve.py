@@ -7,7 +7,9 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,15 +18,34 @@ __all__ = ["RefusedPort", "ServerThread"]
 
 
 class ServerThread:
-    """A real uvicorn server on 127.0.0.1 in a thread of its own. `port=0` takes a free port."""
+    """A real uvicorn server on 127.0.0.1 in a thread of its own. `port=0` takes a free port.
 
-    def __init__(self, app: ASGIApp, port: int = 0, host: str = "127.0.0.1") -> None:
+    `loop` is the event loop the server runs on, `http` uvicorn's HTTP implementation: by default asyncio's
+    own loop and whichever implementation uvicorn picks (httptools when installed). `uvicorn.run`, as
+    `hub demo partner` calls it, picks uvloop too when it is installed: `loop="uvloop"` serves an app the way
+    a demo partner process does.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        loop: Literal["asyncio", "uvloop"] = "asyncio",
+        http: Literal["auto", "h11", "httptools"] = "auto",
+    ) -> None:
         # A request held by the `hang` fault ends only when its client leaves: do not wait for it for ever.
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=5
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+            http=http,
         )
         self.server = uvicorn.Server(config)
-        self.host = host
+        self.host, self.loop = host, loop
         self._thread: threading.Thread | None = None
 
     @property
@@ -37,7 +58,7 @@ class ServerThread:
 
     def start(self, timeout: float = 10.0) -> ServerThread:
         self.server.should_exit = False
-        self._thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -45,6 +66,17 @@ class ServerThread:
                 raise RuntimeError(f"server on {self.host} did not start within {timeout}s")
             time.sleep(0.01)
         return self
+
+    def _serve(self) -> None:
+        # A loop of this thread's own (not uvicorn's `run`, which in some versions sets the loop policy of the
+        # whole process).
+        factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+        if self.loop == "uvloop":
+            import uvloop
+
+            factory = uvloop.new_event_loop
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(self.server.serve())
 
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
