@@ -203,16 +203,8 @@ def test_hub_demo_switches_faults_on_in_the_running_partners(tmp_path: Path) -> 
     assert leftovers.stdout.strip() == "", "demo partner processes outlived the demo"
 
 
-def _session_processes(session: int) -> list[str]:
-    """The processes still running in a session (`hub demo` started as its leader, its partners in it)."""
-    found = subprocess.run(["pgrep", "-a", "-s", str(session)], capture_output=True, text=True).stdout
-    return found.splitlines()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("stop", ["SIGTERM to the demo", "Ctrl-C in its terminal"])
-def test_hub_demo_exits_soon_after_it_stops_and_leaves_no_process(tmp_path: Path, stop: str) -> None:
-    data_dir = tmp_path / "hub-data"
+def _start_demo(data_dir: Path, *options: str) -> subprocess.Popen[str]:
+    """`hub demo` on a free port with a small data set, as the leader of a session of its own."""
     command = [
         sys.executable,
         "-m",
@@ -225,14 +217,27 @@ def test_hub_demo_exits_soon_after_it_stops_and_leaves_no_process(tmp_path: Path
         "--data-dir",
         str(data_dir),
     ]
-    process = subprocess.Popen(
-        command,
+    return subprocess.Popen(
+        [*command, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def _session_processes(session: int) -> list[str]:
+    """The processes still running in a session (`hub demo` started as its leader, its partners in it)."""
+    found = subprocess.run(["pgrep", "-a", "-s", str(session)], capture_output=True, text=True).stdout
+    return found.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["SIGTERM to the demo", "Ctrl-C in its terminal"])
+def test_hub_demo_exits_soon_after_it_stops_and_leaves_no_process(tmp_path: Path, stop: str) -> None:
+    data_dir = tmp_path / "hub-data"
+    process = _start_demo(data_dir)
     try:
         url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
         wait_for_line(process, r"Ctrl-C stops everything")
@@ -263,26 +268,7 @@ def test_hub_demo_exits_soon_after_it_stops_and_leaves_no_process(tmp_path: Path
 @pytest.mark.slow
 def test_a_second_stop_signal_while_the_partners_stop_still_stops_them(tmp_path: Path) -> None:
     data_dir = tmp_path / "hub-data"
-    command = [
-        sys.executable,
-        "-m",
-        "hub",
-        "demo",
-        "--port",
-        "0",
-        "--people",
-        "60",
-        "--data-dir",
-        str(data_dir),
-    ]
-    process = subprocess.Popen(
-        [*command, "--fault", "eastvale=hang"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = _start_demo(data_dir, "--fault", "eastvale=hang")
     try:
         url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
         eastvale = wait_for_line(process, r"switch off: curl -X DELETE (http://\S+)/_demo/faults\)").group(1)
