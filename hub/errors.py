@@ -1,12 +1,18 @@
-"""Errors the hub reports to callers, each with a stable `extensions.code`, and the catalogue of those codes.
+"""Every code a caller can receive, declared once (`CATALOGUE`), and the errors that carry them.
 
-    HubError                  base: a message for the caller and a stable code
+    HubError                  an error in a GraphQL answer: a message for the caller and a code
     ├── BadUserInput          BAD_USER_INPUT: the caller must change the request (the message says how)
     ├── PersonNotFound        PERSON_NOT_FOUND: no partner holds records behind that person id
-    └── RequestRefused        the request is refused whole, before any partner is asked (its code says why)
+    └── ...                   the access checks' (hub.access, hub.schema.guard) and person ids' errors
+    RequestRefused            the request is refused whole, before its operation runs (a request error)
 
-Every code a caller can receive for a request refused whole is declared once below, in `CATALOGUE`, with its
-HTTP status and the audit outcome it records: malformed requests (BAD_REQUEST, METHOD_NOT_ALLOWED,
+Each `ErrorCode` says the HTTP status of a request refused whole with it (200 for a code that only ever
+stands beside an answer), the outcome the audit trail records when it is why a request gave no data, and
+whether its message is safe to show (all are: the hub writes its messages for the caller; the one code
+that hides a defect is INTERNAL_SERVER_ERROR). `tests/hub/test_error_catalogue.py` fails when a code is
+used anywhere without being declared here.
+
+Request errors: malformed requests (BAD_REQUEST, METHOD_NOT_ALLOWED,
 UNSUPPORTED_MEDIA_TYPE, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, OPERATION_RESOLUTION_FAILURE),
 requests past a limit (REQUEST_TOO_LARGE, QUERY_TOO_LARGE, QUERY_TOO_COMPLEX: the settings
 HUB_MAX_REQUEST_BYTES, HUB_MAX_QUERY_TOKENS, HUB_MAX_ANONYMOUS_QUERY_BYTES, HUB_MAX_QUERY_DEPTH,
@@ -28,21 +34,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.errors import PartnerBadResponse, PartnerCircuitOpen, PartnerTimeout, PartnerUnavailable
+
 __all__ = [
     "AUDIT_UNAVAILABLE",
     "BAD_REQUEST",
+    "BAD_USER_INPUT",
     "CATALOGUE",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "INTERNAL_SERVER_ERROR",
+    "INTROSPECTION_NOT_ALLOWED",
     "LIMIT_CODES",
     "METHOD_NOT_ALLOWED",
     "OPERATION_RESOLUTION_FAILURE",
+    "PARTNER_CODES",
+    "PERSON_ID_EXPIRED",
+    "PERSON_ID_INVALID",
+    "PERSON_ID_STALE",
+    "PERSON_NOT_FOUND",
+    "PURPOSE_NOT_ALLOWED",
+    "PURPOSE_REQUIRED",
     "QUERY_TOO_COMPLEX",
     "QUERY_TOO_LARGE",
     "REQUEST_TOO_LARGE",
     "SERVICE_UNAVAILABLE",
     "UNAUTHENTICATED",
+    "UNAUTHORIZED_FIELD_OR_TYPE",
     "UNSUPPORTED_MEDIA_TYPE",
     "BadUserInput",
     "ErrorCode",
@@ -55,12 +73,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ErrorCode:
-    """A code a request can be refused with: its name (the `extensions.code`), its HTTP status, and the
-    outcome its audit event records."""
+    """A code a caller can receive: its name (the `extensions.code`), the HTTP status of a request refused
+    whole with it, the outcome its audit event records, and whether the message is shown as written."""
 
     name: str
     status: int
     outcome: str
+    shown: bool = True
 
     def __str__(self) -> str:
         return self.name
@@ -78,26 +97,53 @@ QUERY_TOO_COMPLEX = ErrorCode("QUERY_TOO_COMPLEX", 400, "limit-exceeded")
 UNAUTHENTICATED = ErrorCode("UNAUTHENTICATED", 401, "unauthenticated")
 SERVICE_UNAVAILABLE = ErrorCode("SERVICE_UNAVAILABLE", 503, "error")
 AUDIT_UNAVAILABLE = ErrorCode("AUDIT_UNAVAILABLE", 503, "error")
-INTERNAL_SERVER_ERROR = ErrorCode("INTERNAL_SERVER_ERROR", 500, "error")
+INTERNAL_SERVER_ERROR = ErrorCode("INTERNAL_SERVER_ERROR", 500, "error", shown=False)
+# Errors beside (or instead of) data in an answer to an operation that ran.
+BAD_USER_INPUT = ErrorCode("BAD_USER_INPUT", 400, "invalid-request")
+PERSON_NOT_FOUND = ErrorCode("PERSON_NOT_FOUND", 200, "ok")
+PERSON_ID_INVALID = ErrorCode("PERSON_ID_INVALID", 200, "invalid-request")
+PERSON_ID_EXPIRED = ErrorCode("PERSON_ID_EXPIRED", 200, "invalid-request")
+PERSON_ID_STALE = ErrorCode("PERSON_ID_STALE", 200, "invalid-request")
+PURPOSE_REQUIRED = ErrorCode("PURPOSE_REQUIRED", 200, "purpose-refused")
+PURPOSE_NOT_ALLOWED = ErrorCode("PURPOSE_NOT_ALLOWED", 200, "purpose-refused")
+UNAUTHORIZED_FIELD_OR_TYPE = ErrorCode("UNAUTHORIZED_FIELD_OR_TYPE", 200, "denied")
+INTROSPECTION_NOT_ALLOWED = ErrorCode("INTROSPECTION_NOT_ALLOWED", 200, "denied")
+# A partner that failed: named beside the other partners' data (`connectors.errors`).
+PARTNER_CODES = {
+    cls.code: ErrorCode(cls.code, 200, "partial")
+    for cls in (PartnerUnavailable, PartnerTimeout, PartnerBadResponse, PartnerCircuitOpen)
+}
 
-#: Every code a request can be refused whole with, by name.
+#: Every code a caller can receive, by name.
 CATALOGUE: dict[str, ErrorCode] = {
-    code.name: code
-    for code in (
-        BAD_REQUEST,
-        METHOD_NOT_ALLOWED,
-        UNSUPPORTED_MEDIA_TYPE,
-        GRAPHQL_PARSE_FAILED,
-        GRAPHQL_VALIDATION_FAILED,
-        OPERATION_RESOLUTION_FAILURE,
-        REQUEST_TOO_LARGE,
-        QUERY_TOO_LARGE,
-        QUERY_TOO_COMPLEX,
-        UNAUTHENTICATED,
-        SERVICE_UNAVAILABLE,
-        AUDIT_UNAVAILABLE,
-        INTERNAL_SERVER_ERROR,
-    )
+    **PARTNER_CODES,
+    **{
+        code.name: code
+        for code in (
+            BAD_REQUEST,
+            METHOD_NOT_ALLOWED,
+            UNSUPPORTED_MEDIA_TYPE,
+            GRAPHQL_PARSE_FAILED,
+            GRAPHQL_VALIDATION_FAILED,
+            OPERATION_RESOLUTION_FAILURE,
+            REQUEST_TOO_LARGE,
+            QUERY_TOO_LARGE,
+            QUERY_TOO_COMPLEX,
+            UNAUTHENTICATED,
+            SERVICE_UNAVAILABLE,
+            AUDIT_UNAVAILABLE,
+            INTERNAL_SERVER_ERROR,
+            BAD_USER_INPUT,
+            PERSON_NOT_FOUND,
+            PERSON_ID_INVALID,
+            PERSON_ID_EXPIRED,
+            PERSON_ID_STALE,
+            PURPOSE_REQUIRED,
+            PURPOSE_NOT_ALLOWED,
+            UNAUTHORIZED_FIELD_OR_TYPE,
+            INTROSPECTION_NOT_ALLOWED,
+        )
+    },
 }
 #: The names of the codes of a request refused for going past a limit.
 LIMIT_CODES = frozenset(c.name for c in CATALOGUE.values() if c.outcome == "limit-exceeded")
@@ -117,9 +163,10 @@ def error_body(errors: Sequence[tuple[str, ErrorCode | str, dict[str, Any]]]) ->
 
 
 class HubError(Exception):
-    """An error meant for the caller. graphql-core copies `extensions` onto the GraphQL error."""
+    """An error meant for the caller. graphql-core copies `extensions` onto the GraphQL error. Each subclass
+    names its code from `CATALOGUE`."""
 
-    code = "HUB_ERROR"
+    code: str = INTERNAL_SERVER_ERROR.name
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -127,11 +174,11 @@ class HubError(Exception):
 
 
 class BadUserInput(HubError):
-    code = "BAD_USER_INPUT"
+    code = BAD_USER_INPUT.name
 
 
 class PersonNotFound(HubError):
-    code = "PERSON_NOT_FOUND"
+    code = PERSON_NOT_FOUND.name
 
 
 class RequestRefused(Exception):

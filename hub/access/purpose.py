@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hub.auth.principal import Principal
-from hub.errors import HubError
+from hub.errors import PURPOSE_NOT_ALLOWED, PURPOSE_REQUIRED, HubError
 
 __all__ = [
     "DEFAULT_PURPOSES",
@@ -39,11 +39,11 @@ DEFAULT_PURPOSES: Mapping[str, str] = {
 
 
 class PurposeRequired(HubError):
-    code = "PURPOSE_REQUIRED"
+    code = PURPOSE_REQUIRED.name
 
 
 class PurposeNotAllowed(HubError):
-    code = "PURPOSE_NOT_ALLOWED"
+    code = PURPOSE_NOT_ALLOWED.name
 
 
 def check_purpose(

@@ -20,7 +20,7 @@ from strawberry.schema_directive import Location
 from strawberry.types.field import StrawberryField
 
 from hub.access.policy import Requirement, missing_scopes, satisfies
-from hub.errors import HubError
+from hub.errors import UNAUTHORIZED_FIELD_OR_TYPE, HubError
 
 __all__ = [
     "RequiresScopes",
@@ -46,7 +46,7 @@ class RequiresScopes:
 
 
 class ScopeDenied(HubError):
-    code = "UNAUTHORIZED_FIELD_OR_TYPE"
+    code = UNAUTHORIZED_FIELD_OR_TYPE.name
 
 
 def _requirement(alternatives: Iterable[Iterable[str]]) -> Requirement:

@@ -22,6 +22,7 @@ OUTCOMES = (
     "purpose-refused",
     "denied",
     "invalid-request",
+    "limit-exceeded",
     "error",
     "audit-read",
     "purge",

@@ -15,16 +15,13 @@ from datetime import UTC, datetime
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.access.purpose import PurposeNotAllowed, PurposeRequired
-from hub.access.scopes_directive import ScopeDenied
 from hub.audit.events import AuditEvent, Disclosure, redact_variables
 from hub.audit.store import AuditStore, AuditUnavailable
 from hub.consultation import Consultation
 from hub.errors import (
     AUDIT_UNAVAILABLE,
+    CATALOGUE,
     INTERNAL_SERVER_ERROR,
-    LIMIT_CODES,
-    UNAUTHENTICATED,
     RequestRefused,
 )
 from hub.http.request import parse_graphql_request
@@ -35,8 +32,8 @@ log = logging.getLogger(__name__)
 
 #: How much of a request body the recorder keeps, unless told (the hub tells it HUB_MAX_REQUEST_BYTES).
 _MAX_DOCUMENT = 262_144
-_PURPOSE_CODES = frozenset({PurposeRequired.code, PurposeNotAllowed.code})
-_DENIED_CODES = frozenset({ScopeDenied.code, "INTROSPECTION_NOT_ALLOWED"})
+#: Of the outcomes of the codes in an answer without data, the one recorded: the first that applies.
+_WITHOUT_DATA = ("unauthenticated", "limit-exceeded", "denied", "error", "invalid-request", "partial")
 
 
 class AuditStatus:
@@ -48,22 +45,24 @@ class AuditStatus:
 
 
 def outcome_of(consultation: Consultation, status: int) -> str:
-    """How the request ended, as the audit trail records it, from what the request path recorded."""
+    """How the request ended, as the audit trail records it, from what the request path recorded and the
+    error catalogue's outcome of each code (`hub.errors.CATALOGUE`)."""
     if consultation.refusal is not None:
         return consultation.refusal.outcome
-    codes, has_data = consultation.error_codes, consultation.has_data
-    if status == 401 or UNAUTHENTICATED.name in codes:
+    if status == 401:
         return "unauthenticated"
-    if not has_data and codes & LIMIT_CODES:
-        return "limit-exceeded"
-    if codes & _PURPOSE_CODES:
+    outcomes = {
+        CATALOGUE[code].outcome if code in CATALOGUE else INTERNAL_SERVER_ERROR.outcome
+        for code in consultation.error_codes
+    }
+    if "purpose-refused" in outcomes:
         return "purpose-refused"
-    if not has_data and codes & _DENIED_CODES:
-        return "denied"
-    if INTERNAL_SERVER_ERROR.name in codes or status >= 500:
+    if not consultation.has_data:
+        for outcome in _WITHOUT_DATA:
+            if outcome in outcomes:
+                return outcome
+    if INTERNAL_SERVER_ERROR.name in consultation.error_codes or status >= 500:
         return "error"
-    if not has_data and codes:
-        return "invalid-request"
     if consultation.failed_partners():
         return "partial"
     # An auditor's answered query is recorded as such, so that reads of the trail stand out.

@@ -19,18 +19,18 @@ from hub.access.analysis import FieldUse, field_uses
 from hub.access.policy import satisfies
 from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpose
 from hub.access.scopes_directive import ScopeDenied
-from hub.errors import HubError
+from hub.errors import INTROSPECTION_NOT_ALLOWED, UNAUTHENTICATED, HubError
 from hub.schema.context import HubContext
 
 __all__ = ["AccessGuard", "IntrospectionNotAllowed", "Unauthenticated"]
 
 
 class Unauthenticated(HubError):
-    code = "UNAUTHENTICATED"
+    code = UNAUTHENTICATED.name
 
 
 class IntrospectionNotAllowed(HubError):
-    code = "INTROSPECTION_NOT_ALLOWED"
+    code = INTROSPECTION_NOT_ALLOWED.name
 
 
 class AccessGuard(SchemaExtension):

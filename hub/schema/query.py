@@ -7,7 +7,15 @@ from typing import Any
 import strawberry
 
 from hub.access.scopes_directive import requires_scopes
-from hub.errors import BadUserInput, HubError, PersonNotFound
+from hub.errors import (
+    PERSON_ID_EXPIRED,
+    PERSON_ID_INVALID,
+    PERSON_ID_STALE,
+    QUERY_TOO_COMPLEX,
+    BadUserInput,
+    HubError,
+    PersonNotFound,
+)
 from hub.federation.engine import SourcesDiverged
 from hub.federation.ids import InvalidPersonId, PersonIdExpired
 from hub.schema.audit import AuditEventFilter, AuditEventPage, check_page_size, decode_cursor, page_of
@@ -23,19 +31,19 @@ __all__ = ["Query"]
 class PersonIdInvalid(BadUserInput):
     """An id the hub did not issue (malformed, altered, minted elsewhere): the caller must search again."""
 
-    code = "PERSON_ID_INVALID"
+    code = PERSON_ID_INVALID.name
 
 
 class PersonIdExpiredError(HubError):
-    code = "PERSON_ID_EXPIRED"
+    code = PERSON_ID_EXPIRED.name
 
 
 class PersonIdStale(HubError):
-    code = "PERSON_ID_STALE"
+    code = PERSON_ID_STALE.name
 
 
 class TooManySourceRecords(HubError):
-    code = "QUERY_TOO_COMPLEX"
+    code = QUERY_TOO_COMPLEX.name
 
 
 async def _sources(info: Info, person_id: str, argument: str, *, expired: bool = False) -> tuple[Any, ...]:
