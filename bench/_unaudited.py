@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from hub.app import create_app as create_hub_app
-from hub.audit.recorder import AuditRecorder
+from hub.http.app import create_app as create_hub_app
+from hub.http.audit_gate import AuditRecorder
 
 __all__ = ["create_app"]
 

@@ -50,8 +50,8 @@ def cli() -> None:
 )
 def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     """Serve the hub for the partners in a partners file."""
-    from hub.app import create_app
     from hub.auth.issuers import IssuerConfigError
+    from hub.http.app import create_app
     from hub.settings import HubSettings
 
     try:
@@ -66,7 +66,7 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     # Each worker process builds its own app from the same settings, read from the environment.
     os.environ["HUB_PARTNERS_FILE"] = str(partners_file.resolve())
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.http.app:create_app",
         factory=True,
         workers=workers,
         host=host,
@@ -192,9 +192,9 @@ async def _serve_demo(
     notes: list[str],
 ) -> None:
     from hub import demo as d
-    from hub.app import create_app
     from hub.auth.clients import seed_demo_clients
     from hub.auth.scopes import DEMO_CLIENTS
+    from hub.http.app import create_app
     from hub.settings import HubSettings
 
     # The demo is for developers: GraphiQL on (a production hub leaves it off).

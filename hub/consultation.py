@@ -1,6 +1,6 @@
 """One request to `/graphql`, as one typed record: who asked, what, for which purpose, and how it ended.
 
-The outermost layer (the audit gate, `hub.audit.recorder`) opens a `Consultation` for every request on the
+The outermost layer (the audit gate, `hub.http.audit_gate`) opens a `Consultation` for every request on the
 GraphQL path and keeps it in the ASGI scope; each step of the request path fills in its part, and the gate
 reads it back to write the audit event. No step parses what an earlier one already knew, and nobody guesses
 the outcome from the response:
@@ -80,6 +80,12 @@ class Consultation:
         consultation = cls()
         scope[_SCOPE_KEY] = consultation
         return consultation
+
+    @staticmethod
+    def find(scope: Scope) -> Consultation | None:
+        """The request's consultation, if a layer opened one (requests off the GraphQL path have none)."""
+        found = scope.get(_SCOPE_KEY)
+        return found if isinstance(found, Consultation) else None
 
     @staticmethod
     def of(scope: Scope) -> Consultation:

@@ -1,24 +1,22 @@
-"""Access control, assembled: the stores, the token issuer and validator, the routes and the middleware.
+"""Access control, assembled: the stores, the token issuer and validator, and the routes.
 
 The hub app builds one `AuthServices` from its settings and its database engine, opens it in the lifespan
-(tables, a first signing key), mounts `routes()` and wraps the app in `middleware(app)`. The CLI uses the
-same object to manage clients and keys and to print tokens.
+(tables, a first signing key), mounts `routes()` and authenticates `/graphql` with its `validator`
+(`hub.http.authentication`). The CLI uses the same object to manage clients and keys and to print tokens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from hub.auth.clients import ClientStore, UnknownClient
 from hub.auth.endpoints import auth_routes
 from hub.auth.issuers import TrustedIssuers
 from hub.auth.keys import KeyStore
-from hub.auth.middleware import BearerAuth
 from hub.auth.person_id_keys import PersonIdKeys
 from hub.auth.tokens import TokenIssuer, TokenValidator
 from hub.settings import HubSettings
@@ -118,10 +116,6 @@ class AuthServices:
     def routes(self) -> list[Route]:
         """The token endpoint, the JWKS and the server metadata (`hub.auth.endpoints`)."""
         return auth_routes(self.clients, self.issuer, self.keys)
-
-    def middleware(self, app: ASGIApp, protected_prefixes: Sequence[str] = ("/graphql",)) -> BearerAuth:
-        """`app` behind bearer-token authentication on `protected_prefixes`."""
-        return BearerAuth(app, self.validator, protected_prefixes)
 
     async def token_for(self, client_id: str, scopes: Iterable[str] | None = None) -> str:
         """A token for an existing, active client, without its secret (for `hub token` and the demo

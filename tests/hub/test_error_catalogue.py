@@ -50,7 +50,9 @@ def test_no_module_spells_a_code_as_a_string_of_its_own(repo_root: Path, folder:
         if relative in DECLARED_IN or "demo" in relative.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.fullmatch(node.value):
-                if node.value in CATALOGUE:
-                    spelled.append(f"{relative}:{node.lineno}: {node.value}")
+            is_code = (
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.fullmatch(node.value)
+            )
+            if is_code and node.value in CATALOGUE:
+                spelled.append(f"{relative}:{node.lineno}: {node.value}")
     assert not spelled, "use the catalogue's constant instead"

@@ -26,7 +26,9 @@ from starlette.routing import Route
 from hub.auth.principal import ANONYMOUS, Principal
 from hub.auth.services import AuthServices
 from hub.auth.tables import oauth_client, signing_key
+from hub.consultation import Consultation
 from hub.db import create_engine, create_schema
+from hub.http.authentication import BearerAuth
 from hub.settings import HubSettings
 from tests.support import private_pg_database
 
@@ -85,7 +87,7 @@ def echo_app(services: AuthServices) -> Starlette:
     """The auth routes, and a protected echo endpoint that returns the principal (401 for nobody)."""
 
     async def echo(request: Request) -> Response:
-        principal: Principal = request.scope["principal"]
+        principal: Principal = Consultation.of(request.scope).principal
         if principal is ANONYMOUS:
             return JSONResponse({"errors": [{"message": "Sign in."}]}, 401)
         return JSONResponse(
@@ -119,7 +121,7 @@ def echo_app(services: AuthServices) -> Starlette:
 @pytest.fixture
 async def http(services: AuthServices) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP to the echo app behind the bearer middleware."""
-    transport = httpx.ASGITransport(app=services.middleware(echo_app(services)))
+    transport = httpx.ASGITransport(app=BearerAuth(echo_app(services), services.validator))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
 

@@ -22,6 +22,7 @@ from hub.auth.issuers import IssuerConfigError, TrustedIssuers
 from hub.auth.principal import OrganisationType
 from hub.auth.services import AuthServices
 from hub.auth.tokens import InvalidToken
+from hub.http.authentication import BearerAuth
 from hub.settings import HubSettings
 from tests.hub.auth.conftest import BASE, echo_app, sign
 
@@ -114,7 +115,7 @@ async def test_a_token_from_a_jwks_file_issuer_with_an_scp_list_is_accepted(
 
 async def test_such_a_token_opens_graphql_over_http(trusting: AuthServices, key: RSAKey) -> None:
     token = sign({"alg": "RS256", "kid": "rsa-1"}, idp_claims(client_id="niche-rms", scp="person:read"), key)
-    transport = httpx.ASGITransport(app=trusting.middleware(echo_app(trusting)))
+    transport = httpx.ASGITransport(app=BearerAuth(echo_app(trusting), trusting.validator))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
         response = await http.post("/graphql", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text

@@ -12,10 +12,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Scope
 from starlette.websockets import WebSocket
 
-from hub.auth.middleware import BearerAuth
 from hub.auth.principal import ANONYMOUS, Principal
 from hub.auth.services import AuthServices
 from hub.auth.tokens import InvalidToken
+from hub.consultation import Consultation
+from hub.http.authentication import BearerAuth
 
 
 class StubValidator:
@@ -33,7 +34,8 @@ class StubValidator:
 
 
 async def whoami(request: Request) -> Response:
-    principal = request.scope.get("principal")
+    consultation = Consultation.find(request.scope)
+    principal = consultation.principal if consultation is not None else None
     return JSONResponse(
         {"principal": None if principal is None else principal.client_id, "anonymous": principal is ANONYMOUS}
     )
@@ -41,7 +43,7 @@ async def whoami(request: Request) -> Response:
 
 async def ws(websocket: WebSocket) -> None:
     await websocket.accept()
-    await websocket.send_json({"client": websocket.scope["principal"].client_id})
+    await websocket.send_json({"client": Consultation.of(websocket.scope).principal.client_id})
     await websocket.close()
 
 

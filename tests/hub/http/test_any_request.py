@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.demo.serve import ServerThread
-from hub.app import create_app
 from hub.auth.clients import seed_demo_clients
 from hub.auth.services import AuthServices
 from hub.db import create_engine, prepare_database
+from hub.http.app import create_app
 from hub.settings import HubSettings
 from tests.support import Partner, partner_configs
 

@@ -1,6 +1,6 @@
 """Bearer-token authentication for the GraphQL endpoint: a pure ASGI middleware (RFC 6750).
 
-Under the protected paths, every request gets a principal in `scope["principal"]`:
+Under the protected paths, every request's consultation (`hub.consultation`) gets its principal:
 
     no Authorization header          ANONYMOUS: public fields only (the schema enforces scopes), and GraphiQL
     Authorization: Bearer <token>    the token's principal, or 401 error="invalid_token" if it is refused
@@ -59,11 +59,11 @@ class BearerAuth:
             await self.app(scope, receive, send)
             return
         headers = [v for k, v in scope.get("headers", []) if k.lower() == b"authorization"]
+        consultation = Consultation.of(scope)
         if not headers:
-            scope["principal"] = ANONYMOUS
+            consultation.principal = ANONYMOUS
             await self.app(scope, receive, send)
             return
-        consultation = Consultation.of(scope)
         if len(headers) > 1:
             await _refuse(scope, receive, send, "invalid_request", "Send one Authorization header.")
             return
@@ -76,7 +76,7 @@ class BearerAuth:
             await _refuse(scope, receive, send, "invalid_token", "The access token is malformed.")
             return
         try:
-            scope["principal"] = consultation.principal = await self.validator.validate(token)
+            consultation.principal = await self.validator.validate(token)
         except InvalidToken as exc:
             await _refuse(scope, receive, send, "invalid_token", exc.description)
             return
