@@ -11,7 +11,7 @@ from typing import Any
 
 from bench._scenarios import NAMES
 from bench._stack import HTTP_PARTNERS
-from hub.demo import PARTNER_FAULTS, FaultPlan
+from connectors.demo.embedded import PARTNER_FAULTS, FaultPlan
 
 __all__ = ["parse_args", "selected"]
 

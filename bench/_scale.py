@@ -20,7 +20,7 @@ from bench._run import hub_client, measure
 from bench._scenarios import Corpus, Scenario
 from bench._stack import Hub, HubSetup, write_partners_file
 from connectors.demo.data import populate
-from hub.demo import database_url
+from connectors.demo.embedded import database_url
 
 __all__ = ["ensure_scale_data", "run_scale", "search_indexes"]
 

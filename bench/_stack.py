@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from hub.demo import DemoPartners, FaultPlan, free_port, partners_toml
+from connectors.demo.embedded import DemoPartners, FaultPlan, free_port, partners_toml
 
 __all__ = [
     "HTTP_PARTNERS",
@@ -81,7 +81,8 @@ def _toml_value(value: Any) -> str:
 def write_partners_file(
     path: Path, urls: Mapping[str, str], endpoints: Mapping[str, str], setup: HubSetup
 ) -> None:
-    """Write the demo's partners file (`hub.demo.partners_toml`), narrowed and changed as `setup` says."""
+    """Write the demo's partners file (`connectors.demo.embedded.partners_toml`), narrowed and changed as
+    `setup` says."""
     # The demo's file names every partner; those left out of `setup` get a placeholder, then are dropped.
     unused = dict.fromkeys(PARTNER_NAMES, "http://unused.invalid")
     text = partners_toml({**unused, **urls}, {**unused, **endpoints}, setup.timeout)

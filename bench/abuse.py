@@ -27,7 +27,7 @@ import httpx
 from bench._run import hub_client
 from bench._scenarios import SEARCH, SURNAMES
 from bench._stack import Hub, HubSetup, Partners, _status_kb, cpu_seconds, write_partners_file
-from hub.demo import ensure_data
+from connectors.demo.embedded import ensure_data
 
 #: The probe's documents: 1,200 repeated searches (77 KB) and 19,990 `__typename`.
 FLOOD = [

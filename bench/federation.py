@@ -45,7 +45,7 @@ from bench._run import choose_generator, hub_client, measure
 from bench._scale import run_scale
 from bench._scenarios import Corpus, Scenario, catalogue
 from bench._stack import Hub, Partners, write_partners_file
-from hub.demo import ensure_data
+from connectors.demo.embedded import ensure_data
 
 __all__ = ["main"]
 

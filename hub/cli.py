@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import os
-import signal
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import click
 import uvicorn
 
-from connectors.demo.instrument import FAULT_KINDS, MODES, FaultError, Faults
 from connectors.errors import ConnectorConfigError
-
-if TYPE_CHECKING:
-    from hub.demo import FaultPlan
 
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group some of whose commands are imported only when they are used: `hub demo` lives with the demo
+    code (`connectors.demo.cli`), which the production commands, `hub serve` above all, never import."""
+
+    lazy: ClassVar[dict[str, str]] = {"demo": "connectors.demo.cli:demo"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attribute = self.lazy[name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """The police information-sharing hub: live look-ups across partner forces' records, in one query."""
 
@@ -96,196 +107,6 @@ def schema_export(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}", err=True)
-
-
-def _fault_plan(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> FaultPlan:
-    from hub.demo import FaultPlan
-
-    try:
-        return FaultPlan.parse(values)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
-
-
-def _partner_faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Faults:
-    try:
-        return Faults.from_specs(values)
-    except FaultError as exc:
-        raise click.BadParameter(f"{exc}. See docs/demo-faults.md.", ctx, param) from None
-
-
-@cli.group(invoke_without_command=True)
-@click.option(
-    "--people",
-    default=3000,
-    show_default=True,
-    type=click.IntRange(1, 5_000_000),
-    help="People per force in the synthetic records.",
-)
-@click.option("--seed", default=2026, show_default=True, help="Seed of the synthetic records.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface the hub listens on.")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port the hub listens on (0: any free port). Partners take free ports.",
-)
-@click.option(
-    "--data-dir",
-    default=Path(".hub"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the demo keeps its databases and partners file.",
-)
-@click.option("--regenerate", is_flag=True, help="Generate the records again even if they are there.")
-@click.option(
-    "--fault",
-    "faults",
-    multiple=True,
-    metavar="PARTNER=KIND",
-    callback=_fault_plan,
-    help="Switch a fault on in a demo partner (repeatable), e.g. eastvale=hang, southmoor=latency:2000, "
-    "southmoor=error:0.3, northshire=refused. Kinds: "
-    + ", ".join(FAULT_KINDS)
-    + ". See docs/demo-faults.md.",
-)
-@click.pass_context
-def demo(
-    ctx: click.Context,
-    people: int,
-    seed: int,
-    host: str,
-    port: int,
-    data_dir: Path,
-    regenerate: bool,
-    faults: FaultPlan,
-) -> None:
-    """Run three demo partner forces and the hub on this machine (SQLite; nothing else to install)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from hub import demo as d
-
-    # SIGTERM stops the demo as Ctrl-C does: uvicorn shuts down gracefully, then the partners are stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    urls = asyncio.run(d.ensure_data(data_dir, people, seed, regenerate, lambda m: click.echo(m, err=True)))
-    partners = d.DemoPartners(urls)
-    try:
-        endpoints = partners.start()
-        hub_urls, hub_endpoints, notes = partners.apply(faults)
-        partners_file = data_dir / "partners.toml"
-        partners_file.write_text(d.partners_toml(hub_urls, hub_endpoints), encoding="utf-8")
-        asyncio.run(_serve_demo(partners_file, data_dir, host, port, endpoints, notes))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        partners.stop()
-        click.echo("Demo stopped.", err=True)
-
-
-async def _serve_demo(
-    partners_file: Path,
-    data_dir: Path,
-    host: str,
-    port: int,
-    endpoints: dict[str, str],
-    notes: list[str],
-) -> None:
-    from hub import demo as d
-    from hub.auth.clients import seed_demo_clients
-    from hub.auth.scopes import DEMO_CLIENTS
-    from hub.http.app import create_app
-    from hub.settings import HubSettings
-
-    # The demo is for developers: GraphiQL on (a production hub leaves it off).
-    app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir, graphiql=True))
-    # A client that holds a request open must not keep Ctrl-C from stopping the demo.
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            await task
-            raise click.ClickException(f"The hub could not start on {host}:{port}.")
-        await asyncio.sleep(0.05)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://{host}:{bound}"
-    auth = app.state.auth
-    await seed_demo_clients(auth.clients)
-    tokens = {c.client_id: await auth.token_for(c.client_id) for c in DEMO_CLIENTS}
-    listing = "\n".join(
-        f"  {c.client_id:17} {c.description}\n    {tokens[c.client_id]}" for c in DEMO_CLIENTS
-    )
-    headers = d.graphiql_headers(tokens["investigator"])
-    click.echo(
-        f"\nThe hub is ready: GraphiQL at {url}/graphql  (health: {url}/healthz)\n"
-        f"Partners: northshire (sql) {data_dir / 'northshire.db'}, "
-        f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n"
-        + (f"Faults switched on (docs/demo-faults.md):\n{chr(10).join(notes)}\n" if notes else "")
-        + "\n"
-        f"Access tokens for the demo clients (valid {app.state.settings.token_ttl_seconds // 60} minutes; "
-        f"`hub token --client NAME --data-dir {data_dir}` prints a fresh one):\n{listing}\n\n"
-        f"In GraphiQL, paste into the Headers tab:\n{headers}\n\n"
-        f"and try this query:\n\n{d.EXAMPLE_QUERY}\n\nCtrl-C stops everything.",
-        err=False,
-    )
-    sys.stdout.flush()
-    await task
-
-
-@demo.command("partner")
-@click.argument("kind", type=click.Choice(["rest", "graphql"]))
-@click.option("--database", required=True, help="SQLAlchemy async URL of the partner's own database.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=0, type=click.IntRange(0, 65535), show_default=True)
-@click.option(
-    "--client-secret",
-    envvar="DEMO_PARTNER_CLIENT_SECRET",
-    default=None,
-    help="REST partner: the secret of OAuth client 'hub'. Env: DEMO_PARTNER_CLIENT_SECRET.",
-)
-@click.option(
-    "--fault",
-    "faults",
-    multiple=True,
-    metavar="KIND",
-    envvar="DEMO_PARTNER_FAULTS",
-    callback=_partner_faults,
-    help="Start with a fault switched on (repeatable): latency:MS, latency:LOW-HIGH, or one of "
-    + ", ".join(MODES)
-    + " with an optional :RATE. PUT /_demo/faults changes it later. Env: DEMO_PARTNER_FAULTS.",
-)
-def demo_partner(
-    kind: str, database: str, host: str, port: int, client_secret: str | None, faults: Faults
-) -> None:
-    """Serve one demo partner system (used by `hub demo` and docker-compose)."""
-    from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
-    if kind == "rest":
-        from connectors.demo.rest_partner import create_app as rest_app
-
-        clients = {DEMO_CLIENT_ID: client_secret or DEMO_CLIENT_SECRET}
-        app = rest_app(database, clients=clients, faults=faults)
-    else:
-        from connectors.demo.graphql_partner import create_app as graphql_app
-
-        app = graphql_app(database, faults=faults)
-    # A request held by the `hang` fault ends only when its client leaves: do not wait for it for ever.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
-
-
-@demo.command("generate")
-@click.option("--people", default=3000, show_default=True, type=click.IntRange(1, 5_000_000))
-@click.option("--seed", default=2026, show_default=True)
-@click.option(
-    "--data-dir", default=Path(".hub"), show_default=True, type=click.Path(file_okay=False, path_type=Path)
-)
-def demo_generate(people: int, seed: int, data_dir: Path) -> None:
-    """Generate the demo forces' records (SQLite files in the data directory) and exit."""
-    from hub.demo import ensure_data
-
-    asyncio.run(ensure_data(data_dir, people, seed, True, lambda m: click.echo(m, err=True)))
 
 
 from hub.auth.cli import register as _register_auth_commands  # noqa: E402

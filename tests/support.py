@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors.contract import PartnerConfig
 from connectors.demo import graphql_partner, rest_partner
+from connectors.demo.clients import seed_demo_clients
+from connectors.demo.embedded import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, partners_toml
 from connectors.demo.serve import ServerThread
-from hub.auth.clients import seed_demo_clients
-from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, partners_toml
 from hub.http.app import create_app
 from hub.partners import parse_partners
 from hub.settings import HubSettings

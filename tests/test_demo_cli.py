@@ -18,8 +18,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import cli
-from hub.demo import (
+from connectors.demo.embedded import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     EXAMPLE_QUERY,
@@ -27,6 +26,7 @@ from hub.demo import (
     FaultPlan,
     graphiql_headers,
 )
+from hub.cli import cli
 
 
 def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> re.Match[str]:

@@ -12,9 +12,7 @@ from graphql import GraphQLSyntaxError
 from hub.access.explain import explain, render
 from hub.access.policy import SharingPolicy
 from hub.auth.cli import _data_dir, _run
-from hub.auth.clients import seed_demo_clients
 from hub.auth.principal import Principal
-from hub.auth.scopes import DEMO_CLIENTS
 from hub.auth.services import AuthServices
 from hub.schema import create_schema
 from hub.settings import HubSettings
@@ -36,8 +34,10 @@ def explain_command(client_id: str, query_file: TextIO, data_dir: Path) -> None:
 
     async def load(services: AuthServices) -> Principal:
         client = await services.clients.get(client_id)
-        if client is None and client_id in {d.client_id for d in DEMO_CLIENTS}:
-            await seed_demo_clients(services.clients)
+        if client is None:  # a demo client, in a fresh demo directory?
+            from connectors.demo.clients import seed_demo_client
+
+            await seed_demo_client(services.clients, client_id)
             client = await services.clients.get(client_id)
         if client is None:
             raise click.ClickException(f"No client '{client_id}'. `hub clients list` shows them.")

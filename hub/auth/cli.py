@@ -19,10 +19,10 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.auth.clients import ClientError, ClientRecord, seed_demo_clients
+from hub.auth.clients import ClientError, ClientRecord
 from hub.auth.issuers import IssuerConfigError
 from hub.auth.principal import OrganisationType
-from hub.auth.scopes import DEMO_CLIENTS, SCOPES
+from hub.auth.scopes import SCOPES
 from hub.auth.services import AuthServices
 from hub.auth.tokens import ScopeNotAllowed
 from hub.db import SchemaOutOfDate, create_engine, normalise_url, prepare_database
@@ -192,9 +192,10 @@ def token(client_id: str, scopes: tuple[str, ...], data_dir: Path) -> None:
     """
 
     async def issue(services: AuthServices) -> str:
-        client = await services.clients.get(client_id)
-        if client is None and client_id in {d.client_id for d in DEMO_CLIENTS}:
-            await seed_demo_clients(services.clients)
+        if await services.clients.get(client_id) is None:  # a demo client, in a fresh demo directory?
+            from connectors.demo.clients import seed_demo_client
+
+            await seed_demo_client(services.clients, client_id)
         return await services.token_for(client_id, scopes or None)
 
     click.echo(_run(data_dir, issue))

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.principal import OrganisationType
-from hub.auth.scopes import DEMO_CLIENTS, SCOPES
+from hub.auth.scopes import SCOPES
 from hub.auth.tables import oauth_client
 from hub.db import as_utc
 
@@ -43,7 +43,6 @@ __all__ = [
     "DuplicateClient",
     "UnknownClient",
     "hash_secret",
-    "seed_demo_clients",
     "verify_secret",
 ]
 
@@ -326,28 +325,3 @@ class ClientStore:
         if self.cache_seconds > 0:
             self._active[client_id] = (active, now)
         return active
-
-
-async def seed_demo_clients(store: ClientStore) -> dict[str, str]:
-    """Add every demo client (`hub.auth.scopes.DEMO_CLIENTS`) that does not exist yet.
-
-    Returns:
-        client id -> secret, for the clients made now. The secrets of clients that existed cannot be
-        recovered (only their hashes are stored); `hub token --client NAME` needs no secret.
-    """
-    made: dict[str, str] = {}
-    for demo in DEMO_CLIENTS:
-        if await store.get(demo.client_id) is not None:
-            continue
-        try:
-            made[demo.client_id] = await store.add(
-                demo.client_id,
-                demo.organisation,
-                demo.organisation_type,
-                demo.scopes,
-                demo.purposes,
-                demo.description,
-            )
-        except DuplicateClient:  # another process seeded it at the same moment
-            continue
-    return made

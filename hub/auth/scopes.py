@@ -1,12 +1,8 @@
-"""The scopes a token may carry, and the demo clients: roles a user will recognise."""
+"""The scopes a token may carry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from hub.auth.principal import OrganisationType
-
-__all__ = ["DEMO_CLIENTS", "SCOPES", "DemoClient"]
+__all__ = ["SCOPES"]
 
 SCOPES: dict[str, str] = {
     "person:match": "Ask whether partners hold records on a person, and whom to contact (hit / no hit).",
@@ -21,67 +17,3 @@ SCOPES: dict[str, str] = {
     "partners:status": "Read the configured partners and their health (circuit breakers); no personal data.",
     "schema:introspect": "Introspect the GraphQL schema.",
 }
-
-
-@dataclass(frozen=True)
-class DemoClient:
-    client_id: str
-    organisation: str
-    organisation_type: OrganisationType
-    scopes: tuple[str, ...]
-    purposes: tuple[str, ...] | None
-    description: str
-
-
-DEMO_CLIENTS: tuple[DemoClient, ...] = (
-    DemoClient(
-        "investigator",
-        "Northshire Police",
-        OrganisationType.POLICE_FORCE,
-        (
-            "person:match",
-            "person:read",
-            "markers:read",
-            "intel:read",
-            "intel:content",
-            "custody:read",
-            "safeguarding:read",
-            "schema:introspect",
-            "partners:status",
-        ),
-        None,
-        "A partner-force investigator: everything but the audit trail and health markers.",
-    ),
-    DemoClient(
-        "frontline",
-        "Southmoor Constabulary",
-        OrganisationType.POLICE_FORCE,
-        ("person:match", "person:read", "markers:read", "custody:read", "safeguarding:read"),
-        ("officer-safety", "investigation", "safeguarding"),
-        "A frontline officer: identity, officer-safety markers, custody and safeguarding.",
-    ),
-    DemoClient(
-        "child-protection",
-        "Eastvale Council MASH",
-        OrganisationType.CHILD_PROTECTION_AGENCY,
-        ("person:match", "person:read", "safeguarding:read"),
-        ("safeguarding",),
-        "A council child-protection (MASH) team: safeguarding facts only.",
-    ),
-    DemoClient(
-        "auditor",
-        "Hub Data Protection Office",
-        OrganisationType.AUDITOR,
-        ("audit:read",),
-        ("audit",),
-        "An auditor: the audit trail only.",
-    ),
-    DemoClient(
-        "developer",
-        "Partner Integration Team",
-        OrganisationType.DEVELOPER,
-        ("schema:introspect", "partners:status"),
-        None,
-        "A partner system's developer: schema introspection and partner health, synthetic data only.",
-    ),
-)

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import event
 
 from bench._scenarios import FIFTY, FIFTY_FIELD, PERSON, SEARCH
+from connectors.demo.embedded import FaultPlan
 from connectors.demo.serve import RefusedPort
-from hub.demo import FaultPlan
 from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
 

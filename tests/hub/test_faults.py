@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from connectors.contract import PartnerConfig
+from connectors.demo.embedded import FaultPlan, partners_toml
 from connectors.demo.serve import RefusedPort
-from hub.demo import FaultPlan, partners_toml
 from hub.partners import parse_partners
 from tests.hub.queries import PERSON, SEARCH
 from tests.support import HubClient, Partner, open_hub

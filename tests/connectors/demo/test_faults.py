@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from connectors.demo import graphql_partner, rest_partner
+from connectors.demo.embedded import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from connectors.demo.instrument import FAULT_KINDS, MODES, FaultError, Faults, spec_body
 from connectors.demo.serve import RefusedPort, ServerThread
 from connectors.graphql import _mapping as graphql_mapping
 from connectors.rest import _mapping as rest_mapping
-from hub.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from tests.support import Partner
 
 #: A client timeout long enough for any healthy answer on a loaded machine.

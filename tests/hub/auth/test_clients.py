@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from connectors.demo.clients import DEMO_CLIENTS, seed_demo_clients
 from hub.auth.clients import (
     ClientError,
     ClientStore,
     DuplicateClient,
     UnknownClient,
     hash_secret,
-    seed_demo_clients,
     verify_secret,
 )
 from hub.auth.principal import OrganisationType
-from hub.auth.scopes import DEMO_CLIENTS
 from hub.auth.services import AuthServices, ClientNotActive
 from hub.auth.tables import oauth_client
 

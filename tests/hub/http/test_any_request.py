@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectors.demo.clients import seed_demo_clients
 from connectors.demo.serve import ServerThread
-from hub.auth.clients import seed_demo_clients
 from hub.auth.services import AuthServices
 from hub.db import create_engine, prepare_database
 from hub.http.app import create_app

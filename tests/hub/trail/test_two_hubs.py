@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.demo.embedded import free_port, partners_toml
 from hub.audit.store import AuditFilter, AuditStore
 from hub.db import create_engine
-from hub.demo import free_port, partners_toml
 from tests.support import Partner, private_pg_database
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
