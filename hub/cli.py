@@ -10,8 +10,6 @@ from typing import ClassVar
 import click
 import uvicorn
 
-from connectors.errors import ConnectorConfigError
-
 __all__ = ["main"]
 
 
@@ -61,14 +59,14 @@ def cli() -> None:
 )
 def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     """Serve the hub for the partners in a partners file."""
-    from hub.auth.issuers import IssuerConfigError
+    from hub.config import ConfigurationError, check_configuration
     from hub.http.app import create_app
-    from hub.settings import HubSettings
 
-    try:
-        app = create_app(HubSettings(partners_file=partners_file))  # checks the configuration, once
-    except (ConnectorConfigError, IssuerConfigError) as exc:
+    try:  # every problem in the settings, partners and issuers at once, before anything listens
+        settings = check_configuration(partners_file)
+    except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
+    app = create_app(settings)
     from hub.http.logs import log_config
 
     if workers == 1:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from purgatory import AsyncCircuitBreakerFactory
 
 from connectors.contract import Connector, PartnerConfig
+from connectors.errors import ConnectorConfigError
 from connectors.registry import build
 from hub.federation.breaker import BreakerState
 from hub.federation.resilience import PartnerGuard
@@ -24,7 +25,15 @@ class PartnerSet:
 
     def __init__(self, configs: Iterable[PartnerConfig]) -> None:
         self.configs = {c.name: c for c in configs}
-        self.connectors: dict[str, Connector] = {name: build(c) for name, c in self.configs.items()}
+        self.connectors: dict[str, Connector] = {}
+        problems = []
+        for name, config in self.configs.items():  # every partner's problem, not only the first one's
+            try:
+                self.connectors[name] = build(config)
+            except ConnectorConfigError as exc:
+                problems.append(f"partner '{name}': {exc}")
+        if problems:
+            raise ConnectorConfigError("\n".join(problems))
         # One breaker factory per partner set: breakers are per hub process, never shared between two hubs.
         breakers = AsyncCircuitBreakerFactory()
         self.guards = {name: PartnerGuard(c, breakers) for name, c in self.configs.items()}
