@@ -18,7 +18,7 @@ from typing import Protocol
 from connectors.contract import Connector, PartnerConfig
 from connectors.errors import ConnectorConfigError
 
-__all__ = ["ENTRY_POINT_GROUP", "ConnectorKind", "build", "kinds", "register", "unregister"]
+__all__ = ["ENTRY_POINT_GROUP", "ConnectorKind", "build", "kinds", "register"]
 
 ENTRY_POINT_GROUP = "hub.connectors"
 
@@ -35,10 +35,6 @@ def register(name: str, kind: ConnectorKind) -> None:
     if name in kinds():
         raise ConnectorConfigError(f"Connector kind '{name}' is already registered.")
     _registered[name] = kind
-
-
-def unregister(name: str) -> None:
-    _registered.pop(name, None)
 
 
 def _entry_points() -> dict[str, str]:

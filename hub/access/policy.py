@@ -8,7 +8,7 @@ like Apollo Federation's `@requiresScopes`: a list of alternatives (OR), each a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from connectors.canonical import HEALTH_MARKER_CODES, Handling, IntelligenceReport, WarningMarker
@@ -84,13 +84,3 @@ class SharingPolicy:
         if report.handling is not Handling.SHARING_WITH_CONDITIONS:
             return True
         return principal.organisation_type in self.conditional_intel_types and "intel:content" in granted
-
-    def visible_markers(
-        self, markers: Iterable[WarningMarker], granted: frozenset[str]
-    ) -> list[WarningMarker]:
-        return [m for m in markers if self.marker_visible(m, granted)]
-
-    def visible_intelligence(
-        self, reports: Iterable[IntelligenceReport], principal: Principal, granted: frozenset[str]
-    ) -> list[IntelligenceReport]:
-        return [r for r in reports if self.intelligence_visible(r, principal, granted)]

@@ -35,8 +35,5 @@ class Principal:
     def authenticated(self) -> bool:
         return self.client_id is not None
 
-    def has_all(self, scopes: frozenset[str] | set[str] | list[str]) -> bool:
-        return set(scopes) <= self.scopes
-
 
 ANONYMOUS = Principal()
