@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import hub.audit.store as store_module
+import hub.audit.queries as queries_module
 from hub.audit.chain import GENESIS_HASH, document_hash
 from hub.audit.events import Disclosure
 from hub.audit.store import AuditFilter, AuditStore, create_audit_schema
@@ -84,7 +84,7 @@ async def test_access_log_finds_everyone_who_disclosed_a_persons_records(store: 
 async def test_export_streams_every_event_in_batches(
     store: AuditStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "_BATCH", 3)
+    monkeypatch.setattr(queries_module, "BATCH", 3)
     for n in range(1, 9):
         await store.append(make_event(n))
     seen = [s.seq async for s in store.export(None, None)]
