@@ -123,17 +123,7 @@ class AuditStore:
         after_seq: int | None = None,
         exclude_client_id: str | None = None,
     ) -> list[StoredEvent]:
-        """Events that disclosed any record of any of these people: who looked at them (ascending seq).
-
-        Args:
-            sources: (partner, person record id) pairs: one person's records across the partners.
-            first: At most this many events (<= 1000).
-            after_seq: The cursor: only events after this seq.
-            exclude_client_id: Leave out this client's events (the auditor's own look-ups).
-
-        Raises:
-            AuditUnavailable: the trail cannot be read.
-        """
+        """Who looked at these people: `hub.audit.queries.AuditReader.access_log`."""
         return await self._reader.access_log(sources, first, after_seq, exclude_client_id)
 
     def export(self, since: datetime | None, until: datetime | None) -> AsyncIterator[StoredEvent]:
