@@ -23,9 +23,9 @@ __all__ = [
     "SchemaOutOfDate",
     "as_utc",
     "create_engine",
-    "create_schema",
     "create_sqlite_writer_engine",
     "metadata",
+    "migrate_database",
     "normalise_url",
     "prepare_database",
     "sqlite_file_url",
@@ -125,7 +125,7 @@ def _set_sqlite_pragmas(engine: Engine, wal: bool, busy_timeout_ms: int) -> None
             cursor.close()
 
 
-async def create_schema(engine: AsyncEngine) -> None:
+async def migrate_database(engine: AsyncEngine) -> None:
     """Bring the hub's database to the latest schema revision (idempotent; safe for replicas at once)."""
     from hub.migrations import upgrade  # the migrations import the tables, which import this module
 
@@ -143,7 +143,7 @@ async def prepare_database(engine: AsyncEngine, migrate: bool) -> None:
     from hub.migrations import require_current
 
     if migrate:
-        await create_schema(engine)
+        await migrate_database(engine)
     else:
         await require_current(engine)
 

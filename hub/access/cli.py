@@ -9,9 +9,10 @@ from typing import TextIO
 import click
 from graphql import GraphQLSyntaxError
 
+from hub._cli import data_dir_option
 from hub.access.explain import explain, render
 from hub.access.policy import SharingPolicy
-from hub.auth.cli import _data_dir, _run
+from hub.auth.cli import _run
 from hub.auth.principal import Principal
 from hub.auth.services import AuthServices
 from hub.schema import create_schema
@@ -23,7 +24,7 @@ __all__ = ["explain_command"]
 @click.command("explain")
 @click.option("--client", "client_id", required=True, help="The client whose access to explain.")
 @click.argument("query_file", type=click.File("r"))
-@_data_dir
+@data_dir_option
 def explain_command(client_id: str, query_file: TextIO, data_dir: Path) -> None:
     """For a query (a file, or - for stdin) and a client: each field ALLOWed or DENYed, and why.
 

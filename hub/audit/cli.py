@@ -8,7 +8,6 @@ The lead registers the `audit` group on `hub`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import csv
 import dataclasses
@@ -21,9 +20,9 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub._cli import data_dir_option, run_on_database, settings_for
 from hub.audit.events import StoredEvent
 from hub.audit.store import (
     AuditFilter,
@@ -32,8 +31,6 @@ from hub.audit.store import (
     VerifyResult,
     check_purge,
 )
-from hub.auth.cli import _data_dir
-from hub.db import SchemaOutOfDate, create_engine, normalise_url, prepare_database
 from hub.settings import HubSettings
 
 __all__ = ["audit", "record"]
@@ -41,40 +38,17 @@ __all__ = ["audit", "record"]
 T = TypeVar("T")
 
 
-def _settings(data_dir: Path) -> HubSettings:
-    try:
-        return HubSettings(data_dir=data_dir)
-    except ValidationError as exc:
-        raise click.ClickException(f"Invalid settings:\n{exc}") from None
-
-
 def _run(data_dir: Path, action: Callable[[AuditStore], Awaitable[T]]) -> T:
     """Open the audit store on the hub's database, run `action`, close; errors become clean CLI errors."""
-    settings = _settings(data_dir)
-    url = settings.effective_database_url
-    try:
-        where = normalise_url(url).render_as_string(hide_password=True)
-    except ValueError as exc:
-        raise click.ClickException(f"HUB_DATABASE_URL: {exc}") from None
 
-    async def main() -> T:
-        engine = create_engine(url)
+    async def with_store(settings: HubSettings, engine: AsyncEngine) -> T:
+        store = AuditStore(engine, settings.audit_write_timeout_seconds)
         try:
-            await prepare_database(engine, migrate=settings.auto_migrate)
-            store = AuditStore(engine, settings.audit_write_timeout_seconds)
-            try:
-                return await action(store)
-            finally:
-                await store.aclose()
+            return await action(store)
         finally:
-            await engine.dispose()
+            await store.aclose()
 
-    try:
-        return asyncio.run(main())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    except (AuditUnavailable, SQLAlchemyError, OSError, SchemaOutOfDate) as exc:
-        raise click.ClickException(f"The audit trail in {where} cannot be used: {exc}") from None
+    return run_on_database(data_dir, with_store, caller_errors=(ValueError,), unusable=(AuditUnavailable,))[0]
 
 
 class _Moment(click.ParamType[Any, datetime]):
@@ -114,7 +88,7 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@_data_dir
+@data_dir_option
 def verify(data_dir: Path) -> None:
     """Recompute the hash chain: print "ok: N events", or the first broken event and exit 1."""
 
@@ -142,7 +116,7 @@ def verify(data_dir: Path) -> None:
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout."
 )
-@_data_dir
+@data_dir_option
 def export(
     since: datetime | None, until: datetime | None, fmt: str, output: Path | None, data_dir: Path
 ) -> None:
@@ -188,13 +162,13 @@ async def _write(
 @audit.command("purge")
 @click.option("--before", required=True, type=_Moment(), help="Delete events before this time (ISO 8601).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_data_dir
+@data_dir_option
 def purge(before: datetime, yes: bool, data_dir: Path) -> None:
     """Delete events older than --before, if HUB_AUDIT_RETENTION_DAYS allows; the purge itself is recorded.
 
     Refused while the chain does not verify: a purge must not destroy the evidence of tampering.
     """
-    retention = _settings(data_dir).audit_retention_days
+    retention = settings_for(data_dir).audit_retention_days
     try:
         check_purge(before, retention)
     except ValueError as exc:

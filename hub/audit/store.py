@@ -36,7 +36,7 @@ from hub.audit.events import AuditEvent, StoredEvent
 from hub.audit.maintenance import MIN_RETENTION_DAYS, check_purge
 from hub.audit.queries import AuditFilter, AuditReader
 from hub.audit.writer import GroupWriter
-from hub.db import create_schema
+from hub.db import migrate_database
 
 __all__ = [
     "MIN_RETENTION_DAYS",
@@ -58,7 +58,7 @@ async def create_audit_schema(engine: AsyncEngine) -> None:
         AuditUnavailable: the database cannot be reached or changed.
     """
     try:
-        await create_schema(engine)
+        await migrate_database(engine)
     except Exception as exc:
         raise AuditUnavailable(f"Cannot create the audit tables: {describe(exc)}") from exc
 

@@ -9,71 +9,41 @@ Registered on the `hub` group by `register(cli)`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import click
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub._cli import data_dir_option, run_on_database
 from hub.auth.clients import ClientError, ClientRecord
 from hub.auth.issuers import IssuerConfigError
 from hub.auth.principal import OrganisationType
 from hub.auth.scopes import SCOPES
 from hub.auth.services import AuthServices
 from hub.auth.tokens import ScopeNotAllowed
-from hub.db import SchemaOutOfDate, create_engine, normalise_url, prepare_database
 from hub.settings import HubSettings
 
 __all__ = ["clients", "keys", "register", "token"]
 
 T = TypeVar("T")
 
-_data_dir = click.option(
-    "--data-dir",
-    default=Path(".hub"),
-    show_default=True,
-    envvar="HUB_DATA_DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The hub's data directory (its SQLite database). Env: HUB_DATA_DIR. HUB_DATABASE_URL overrides.",
-)
-
 
 def _run(data_dir: Path, action: Callable[[AuthServices], Awaitable[T]]) -> T:
     """Open access control on the hub's database, run `action`, close; errors become clean CLI errors."""
-    try:
-        settings = HubSettings(data_dir=data_dir)
-    except ValidationError as exc:
-        raise click.ClickException(f"Invalid settings:\n{exc}") from None
 
-    url = settings.effective_database_url
-    try:
-        where = normalise_url(url).render_as_string(hide_password=True)
-    except ValueError as exc:
-        raise click.ClickException(f"HUB_DATABASE_URL: {exc}") from None
-
-    async def main() -> T:
-        engine = create_engine(url)
+    async def with_services(settings: HubSettings, engine: AsyncEngine) -> T:
+        services = AuthServices.from_settings(settings, engine)
         try:
-            await prepare_database(engine, migrate=settings.auto_migrate)
-            services = AuthServices.from_settings(settings, engine)
-            try:
-                await services.open()
-                return await action(services)
-            finally:
-                await services.aclose()
+            await services.open()
+            return await action(services)
         finally:
-            await engine.dispose()
+            await services.aclose()
 
-    try:
-        return asyncio.run(main())
-    except (ClientError, ScopeNotAllowed, IssuerConfigError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except (SQLAlchemyError, OSError, SchemaOutOfDate) as exc:
-        raise click.ClickException(f"The hub's database {where} cannot be used: {exc}") from None
+    caller_errors = (ClientError, ScopeNotAllowed, IssuerConfigError)
+    return run_on_database(data_dir, with_services, caller_errors=caller_errors)[0]
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -112,7 +82,7 @@ def clients() -> None:
 )
 @click.option("--purpose", "purposes", multiple=True, help="A purpose it may state (repeat; none: any).")
 @click.option("--description", default="", help="Free text for the operators.")
-@_data_dir
+@data_dir_option
 def clients_add(
     client_id: str,
     organisation: str,
@@ -137,7 +107,7 @@ def clients_add(
 
 
 @clients.command("list")
-@_data_dir
+@data_dir_option
 def clients_list(data_dir: Path) -> None:
     """List the clients."""
 
@@ -168,7 +138,7 @@ def clients_list(data_dir: Path) -> None:
 
 @clients.command("revoke")
 @click.argument("client_id")
-@_data_dir
+@data_dir_option
 def clients_revoke(client_id: str, data_dir: Path) -> None:
     """Revoke a client: no new tokens, and its tokens are refused within HUB_CLIENT_CACHE_SECONDS."""
 
@@ -184,7 +154,7 @@ def clients_revoke(client_id: str, data_dir: Path) -> None:
     "--client", "client_id", required=True, help="The client (a demo client name seeds the demo's)."
 )
 @click.option("--scope", "scopes", multiple=True, help="Ask for only these of its scopes (repeat).")
-@_data_dir
+@data_dir_option
 def token(client_id: str, scopes: tuple[str, ...], data_dir: Path) -> None:
     """Print an access token for a client, and nothing else: `TOKEN=$(hub token --client investigator)`.
 
@@ -207,7 +177,7 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-@_data_dir
+@data_dir_option
 @click.option(
     "--person-ids",
     is_flag=True,
@@ -238,7 +208,7 @@ def keys_rotate(data_dir: Path, person_ids: bool) -> None:
 
 
 @keys.command("list")
-@_data_dir
+@data_dir_option
 def keys_list(data_dir: Path) -> None:
     """List the signing keys and what each is used for now."""
 

@@ -7,19 +7,15 @@ that runs `hub db upgrade` as its own step sets HUB_AUTO_MIGRATE=false on the hu
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 import click
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import migrations
-from hub.auth.cli import _data_dir
-from hub.db import create_engine, normalise_url
+from hub._cli import data_dir_option, run_on_database
 from hub.settings import HubSettings
 
 __all__ = ["db"]
@@ -28,26 +24,12 @@ T = TypeVar("T")
 
 
 def _run(data_dir: Path, action: Callable[[AsyncEngine], Awaitable[T]]) -> tuple[T, str]:
-    """Run `action` on the hub's database; the result and where the database is (no password)."""
-    try:
-        settings = HubSettings(data_dir=data_dir)
-        url = settings.effective_database_url
-        where = normalise_url(url).render_as_string(hide_password=True)
-    except (ValidationError, ValueError) as exc:
-        raise click.ClickException(f"Invalid settings:\n{exc}") from None
+    """Run `action` on the hub's database as it is (not migrated first); the result and where it is."""
 
-    async def main() -> T:
-        engine = create_engine(url)
-        try:
-            return await action(engine)
-        finally:
-            await engine.dispose()
+    async def on_engine(settings: HubSettings, engine: AsyncEngine) -> T:
+        return await action(engine)
 
-    try:
-        return asyncio.run(main()), where
-    except (SQLAlchemyError, OSError) as exc:
-        first_line = str(exc).strip().split("\n", 1)[0]
-        raise click.ClickException(f"The hub's database {where} cannot be used: {first_line}") from None
+    return run_on_database(data_dir, on_engine, prepare=False)
 
 
 @click.group()
@@ -57,7 +39,7 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="The revision to upgrade to.")
-@_data_dir
+@data_dir_option
 def db_upgrade(revision: str, data_dir: Path) -> None:
     """Bring the hub's database to the latest schema revision (or to --revision)."""
     before, _ = _run(data_dir, migrations.current)
@@ -69,7 +51,7 @@ def db_upgrade(revision: str, data_dir: Path) -> None:
 
 
 @db.command("current")
-@_data_dir
+@data_dir_option
 def db_current(data_dir: Path) -> None:
     """Print the database's revision and the latest; exit 1 when it needs `hub db upgrade`."""
     at, where = _run(data_dir, migrations.current)
@@ -82,7 +64,7 @@ def db_current(data_dir: Path) -> None:
 @db.command("downgrade")
 @click.argument("revision")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_data_dir
+@data_dir_option
 def db_downgrade(revision: str, yes: bool, data_dir: Path) -> None:
     """Step the database back to REVISION ("base" drops every table of the hub: clients, keys, audit)."""
     if not yes:

@@ -27,7 +27,7 @@ from hub.auth.principal import ANONYMOUS, Principal
 from hub.auth.services import AuthServices
 from hub.auth.tables import oauth_client, signing_key
 from hub.consultation import Consultation
-from hub.db import create_engine, create_schema
+from hub.db import create_engine, migrate_database
 from hub.http.authentication import BearerAuth
 from hub.settings import HubSettings
 from tests.support import private_pg_database
@@ -70,7 +70,7 @@ def settings(tmp_path: Path, db_url: str) -> HubSettings:
 @pytest.fixture
 async def engine(settings: HubSettings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings.effective_database_url)
-    await create_schema(engine)
+    await migrate_database(engine)
     yield engine
     await engine.dispose()
 

@@ -14,7 +14,7 @@ from hub.auth.cli import register
 from hub.auth.principal import Principal
 from hub.auth.services import AuthServices
 from hub.auth.tokens import InvalidToken
-from hub.db import create_engine, create_schema
+from hub.db import create_engine, migrate_database
 from hub.settings import HubSettings
 from tests.hub.auth.conftest import claims_of, header_of
 
@@ -47,7 +47,7 @@ def validate(data_dir: Path, token: str) -> Principal:
         settings = HubSettings(data_dir=data_dir)
         engine = create_engine(settings.effective_database_url)
         try:
-            await create_schema(engine)  # the CLI made it already: this changes nothing
+            await migrate_database(engine)  # the CLI made it already: this changes nothing
             services = AuthServices.from_settings(settings, engine)
             await services.open()
             return await services.validator.validate(token)

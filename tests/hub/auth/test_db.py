@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hub.db import SQLITE_BUSY_TIMEOUT_MS, create_engine, create_schema, normalise_url
+from hub.db import SQLITE_BUSY_TIMEOUT_MS, create_engine, migrate_database, normalise_url
 from hub.settings import HubSettings
 
 
@@ -39,7 +39,7 @@ def test_the_default_database_is_a_file_in_the_data_directory(tmp_path: Path) ->
 async def test_sqlite_files_get_wal_and_a_busy_timeout_and_their_folder(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'new' / 'hub.db'}")
     try:
-        await create_schema(engine)
+        await migrate_database(engine)
         async with engine.connect() as conn:
             assert (await conn.scalar(text("PRAGMA journal_mode"))) == "wal"
             assert (await conn.scalar(text("PRAGMA busy_timeout"))) == SQLITE_BUSY_TIMEOUT_MS

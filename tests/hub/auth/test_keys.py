@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.keys import KeyStore
 from hub.auth.services import AuthServices
 from hub.auth.tables import signing_key
-from hub.db import create_engine, create_schema
+from hub.db import create_engine, migrate_database
 from hub.settings import HubSettings
 from tests.hub.auth.conftest import header_of
 
@@ -80,7 +80,7 @@ async def test_another_replica_validates_tokens_after_a_rotation_it_did_not_see(
 
 
 async def test_a_replica_signs_with_the_new_key_after_its_cache_time(engine: AsyncEngine) -> None:
-    await create_schema(engine)
+    await migrate_database(engine)
     one = KeyStore(engine, cache_seconds=0)
     two = KeyStore(engine, cache_seconds=0)
     first = await one.ensure_key()
