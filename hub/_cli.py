@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.config.settings import HubSettings
 from hub.db import SchemaOutOfDate, create_engine, normalise_url, prepare_database
-from hub.settings import HubSettings
 
 __all__ = ["data_dir_option", "run_on_database", "settings_for"]
 

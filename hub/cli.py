@@ -59,7 +59,7 @@ def cli() -> None:
 )
 def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     """Serve the hub for the partners in a partners file."""
-    from hub.config import ConfigurationError, check_configuration
+    from hub.config.check import ConfigurationError, check_configuration
     from hub.http.app import create_app
 
     try:  # every problem in the settings, partners and issuers at once, before anything listens

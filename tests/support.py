@@ -26,9 +26,9 @@ from connectors.demo import graphql_partner, rest_partner
 from connectors.demo.clients import seed_demo_clients
 from connectors.demo.embedded import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, partners_toml
 from connectors.demo.serve import ServerThread
+from hub.config.partners_file import parse_partners
+from hub.config.settings import HubSettings
 from hub.http.app import create_app
-from hub.partners import parse_partners
-from hub.settings import HubSettings
 
 
 @dataclass

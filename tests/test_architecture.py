@@ -115,7 +115,7 @@ import sys
 import click
 from hub.cli import cli
 from hub.http.app import create_app
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 ctx = click.Context(cli)
 assert cli.get_command(ctx, {command!r}) is not None
 create_app(HubSettings(), partners=[])

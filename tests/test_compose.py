@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from hub.cli import cli
-from hub.partners import load_partners
+from hub.config.partners_file import load_partners
 
 SPEC = Path(__file__).parent / "data" / "compose-spec.json"
 

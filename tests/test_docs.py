@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 
 
 @pytest.mark.parametrize("field", sorted(HubSettings.model_fields))

@@ -113,8 +113,8 @@ async def _serve_demo(
     notes: list[str],
 ) -> None:
     from connectors.demo import embedded as d
+    from hub.config.settings import HubSettings
     from hub.http.app import create_app
-    from hub.settings import HubSettings
 
     # The demo is for developers: GraphiQL on (a production hub leaves it off).
     app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir, graphiql=True))

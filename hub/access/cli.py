@@ -15,8 +15,8 @@ from hub.access.policy import SharingPolicy
 from hub.auth.cli import _run
 from hub.auth.principal import Principal
 from hub.auth.services import AuthServices
+from hub.config.settings import HubSettings
 from hub.schema import create_schema
-from hub.settings import HubSettings
 
 __all__ = ["explain_command"]
 

@@ -31,7 +31,7 @@ from hub.audit.store import (
     VerifyResult,
     check_purge,
 )
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 
 __all__ = ["audit", "record"]
 

@@ -24,7 +24,7 @@ from hub.auth.principal import OrganisationType
 from hub.auth.scopes import SCOPES
 from hub.auth.services import AuthServices
 from hub.auth.tokens import ScopeNotAllowed
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 
 __all__ = ["clients", "keys", "register", "token"]
 

@@ -19,7 +19,7 @@ from hub.auth.issuers import TrustedIssuers
 from hub.auth.keys import KeyStore
 from hub.auth.person_id_keys import PersonIdKeys
 from hub.auth.tokens import TokenIssuer, TokenValidator
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 
 __all__ = ["AuthServices", "ClientNotActive"]
 

@@ -3,8 +3,8 @@ failed start, not one per restart.
 
 Three sources are read, each as far as it can be, whatever is wrong with the others:
 
-    settings             HUB_* environment variables (`hub.settings`): each invalid value, by variable
-    partners file        its tables (`hub.partners`), then each partner's connector built from its
+    settings             HUB_* environment variables (`hub.config.settings`): each invalid value, by variable
+    partners file        its tables (`hub.config.partners_file`), then each partner's connector built from its
                          connection table (`connectors.registry.build`): every partner's problems
     trusted issuers      the issuers file (`hub.auth.issuers`): every issuer's problems
 
@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from connectors.errors import ConnectorConfigError
 from connectors.registry import build
 from hub.auth.issuers import IssuerConfigError, TrustedIssuers
-from hub.partners import PartnersFileError, load_partners
-from hub.settings import HubSettings
+from hub.config.partners_file import PartnersFileError, load_partners
+from hub.config.settings import HubSettings
 
 __all__ = ["ConfigurationError", "check_configuration"]
 

@@ -25,7 +25,7 @@ from connectors.canonical import PersonRecord, SearchCriteria
 from connectors.contract import Capability, Connector
 from connectors.errors import PartnerError
 from hub.federation.ledger import PartnerLedger, PartnerStatus
-from hub.federation.partners import PartnerSet
+from hub.federation.partner_set import PartnerSet
 from hub.federation.resilience import Attempts
 from hub.federation.resolution import MergedPerson, merge
 

@@ -24,18 +24,18 @@ from connectors.contract import PartnerConfig
 from hub.access.policy import SharingPolicy
 from hub.audit.store import AuditStore
 from hub.auth.services import AuthServices
+from hub.config.partners_file import load_partners
+from hub.config.settings import HubSettings
 from hub.db import create_engine, prepare_database
 from hub.federation.breaker import BreakerState
 from hub.federation.ids import PersonIds
-from hub.federation.partners import PartnerSet
+from hub.federation.partner_set import PartnerSet
 from hub.http.audit_gate import AuditRecorder, AuditStatus
 from hub.http.authentication import BearerAuth
 from hub.http.body_limit import BodyLimit
 from hub.http.endpoint import GraphQLEndpoint
 from hub.http.logs import quiet_partner_urls
-from hub.partners import load_partners
 from hub.schema import create_schema
-from hub.settings import HubSettings
 
 __all__ = ["create_app"]
 

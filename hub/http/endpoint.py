@@ -26,6 +26,7 @@ from strawberry.types.graphql import OperationType
 
 from hub.access.policy import SharingPolicy
 from hub.audit.store import AuditStore
+from hub.config.settings import HubSettings
 from hub.consultation import Consultation
 from hub.errors import (
     CATALOGUE,
@@ -36,11 +37,10 @@ from hub.errors import (
 )
 from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
-from hub.federation.partners import PartnerSet
+from hub.federation.partner_set import PartnerSet
 from hub.http.request import parse_graphql_request
 from hub.schema import HubContext, HubSchema
 from hub.schema.documents import PreparedDocument, operation_name_of
-from hub.settings import HubSettings
 
 __all__ = ["GraphQLEndpoint"]
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import migrations
 from hub._cli import data_dir_option, run_on_database
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 
 __all__ = ["db"]
 

@@ -10,13 +10,13 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from hub.config.settings import HubSettings
 from hub.schema.context import HubContext
 from hub.schema.documents import DocumentLimits, Documents, DocumentValidation, PreparedDocument
 from hub.schema.extensions import HubErrors
 from hub.schema.guard import AccessGuard
 from hub.schema.limits import limit_extensions
 from hub.schema.query import Query
-from hub.settings import HubSettings
 
 __all__ = ["HubContext", "HubSchema", "PreparedDocument", "create_schema", "sdl"]
 

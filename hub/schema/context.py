@@ -12,10 +12,10 @@ from strawberry.types import Info as _Info
 
 from hub.access.policy import SharingPolicy
 from hub.auth.principal import Principal
+from hub.config.settings import HubSettings
 from hub.consultation import Consultation
 from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
-from hub.settings import HubSettings
 
 if TYPE_CHECKING:
     from hub.access.analysis import FieldUse

@@ -14,7 +14,7 @@ import strawberry
 from connectors.contract import PartnerConfig
 from hub.access.scopes_directive import requires_scopes
 from hub.federation.breaker import BreakerSnapshot
-from hub.federation.partners import PartnerSet
+from hub.federation.partner_set import PartnerSet
 from hub.schema.enums import BreakerState, PartnerCapability, PartnerOutcome
 
 __all__ = ["Partner", "partners_of"]

@@ -15,7 +15,7 @@ from bench._report import from_samples, percentile
 from bench._scenarios import Corpus, Scenario, catalogue
 from bench._stack import HubSetup, write_partners_file
 from bench._wrk import _lua_string
-from hub.partners import load_partners
+from hub.config.partners_file import load_partners
 
 URLS = {name: f"sqlite+aiosqlite:////data/{name}.db" for name in ("northshire", "southmoor", "eastvale")}
 ENDPOINTS = {"southmoor": "http://127.0.0.1:1", "eastvale": "http://127.0.0.1:2"}

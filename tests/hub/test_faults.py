@@ -15,7 +15,7 @@ import pytest
 from connectors.contract import PartnerConfig
 from connectors.demo.embedded import FaultPlan, partners_toml
 from connectors.demo.serve import RefusedPort
-from hub.partners import parse_partners
+from hub.config.partners_file import parse_partners
 from tests.hub.queries import PERSON, SEARCH
 from tests.support import HubClient, Partner, open_hub
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hub.audit.store import AuditFilter
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 from tests.hub.queries import SEARCH
 from tests.support import HubClient, Partner, open_hub, partner_configs
 

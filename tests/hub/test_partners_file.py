@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from connectors.contract import Capability
-from hub.partners import PartnersFileError, load_partners, parse_partners
+from hub.config.partners_file import PartnersFileError, load_partners, parse_partners
 
 
 def test_valid_file_gives_partner_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
 

@@ -26,10 +26,10 @@ from starlette.routing import Route
 from hub.auth.principal import ANONYMOUS, Principal
 from hub.auth.services import AuthServices
 from hub.auth.tables import oauth_client, signing_key
+from hub.config.settings import HubSettings
 from hub.consultation import Consultation
 from hub.db import create_engine, migrate_database
 from hub.http.authentication import BearerAuth
-from hub.settings import HubSettings
 from tests.support import private_pg_database
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")

@@ -14,8 +14,8 @@ from hub.auth.cli import register
 from hub.auth.principal import Principal
 from hub.auth.services import AuthServices
 from hub.auth.tokens import InvalidToken
+from hub.config.settings import HubSettings
 from hub.db import create_engine, migrate_database
-from hub.settings import HubSettings
 from tests.hub.auth.conftest import claims_of, header_of
 
 Invoke = Callable[..., Result]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from hub.config.settings import HubSettings
 from hub.db import SQLITE_BUSY_TIMEOUT_MS, create_engine, migrate_database, normalise_url
-from hub.settings import HubSettings
 
 
 @pytest.mark.parametrize(

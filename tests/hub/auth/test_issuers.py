@@ -22,8 +22,8 @@ from hub.auth.issuers import IssuerConfigError, TrustedIssuers
 from hub.auth.principal import OrganisationType
 from hub.auth.services import AuthServices
 from hub.auth.tokens import InvalidToken
+from hub.config.settings import HubSettings
 from hub.http.authentication import BearerAuth
-from hub.settings import HubSettings
 from tests.hub.auth.conftest import BASE, echo_app, sign
 
 IDP = "https://idp.northshire.example"

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.keys import KeyStore
 from hub.auth.services import AuthServices
 from hub.auth.tables import signing_key
+from hub.config.settings import HubSettings
 from hub.db import create_engine, migrate_database
-from hub.settings import HubSettings
 from tests.hub.auth.conftest import header_of
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import ConfigurationError, check_configuration
+from hub.config.check import ConfigurationError, check_configuration
 
 PARTNERS = """
 [[partners]]

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from hub.auth.person_id_keys import PersonIdKeys
+from hub.config.settings import HubSettings
 from hub.federation.ids import PersonIds, encode_person_id
-from hub.settings import HubSettings
 from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
 

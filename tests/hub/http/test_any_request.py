@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from connectors.demo.clients import seed_demo_clients
 from connectors.demo.serve import ServerThread
 from hub.auth.services import AuthServices
+from hub.config.settings import HubSettings
 from hub.db import create_engine, prepare_database
 from hub.http.app import create_app
-from hub.settings import HubSettings
 from tests.support import Partner, partner_configs
 
 DOCUMENTS = [

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from hub.audit.store import AuditFilter, AuditUnavailable, StoredEvent
+from hub.config.settings import HubSettings
 from hub.http.logs import NoQueryStrings
 from hub.schema import documents as documents_module
-from hub.settings import HubSettings
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
 KILBRIDE_QUERY = (

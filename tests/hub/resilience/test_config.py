@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.partners import PartnersFileError, load_partners, parse_partners
-from hub.settings import HubSettings
+from hub.config.partners_file import PartnersFileError, load_partners, parse_partners
+from hub.config.settings import HubSettings
 
 
 def partner(**keys: object) -> dict[str, object]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hub.audit.store import AuditFilter, StoredEvent
-from hub.settings import HubSettings
+from hub.config.settings import HubSettings
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
 RECORDS = """query Records($id: ID!) { person(id: $id) {

@@ -1,7 +1,7 @@
 """The hub's settings: read once at start from `HUB_*` environment variables into a frozen object.
 
 Every option has a default and a line in docs/configuration.md. Partners are configured separately, in the
-partners file (`hub/partners.py`), because they are a list of structured tables, not flat options.
+partners file (`hub/config/partners_file.py`), because they are a list of structured tables, not flat options.
 """
 
 from __future__ import annotations
