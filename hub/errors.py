@@ -3,7 +3,7 @@
     HubError                  an error in a GraphQL answer: a message for the caller and a code
     ├── BadUserInput          BAD_USER_INPUT: the caller must change the request (the message says how)
     ├── PersonNotFound        PERSON_NOT_FOUND: no partner holds records behind that person id
-    └── ...                   the access checks' (hub.access, hub.schema.guard) and person ids' errors
+    └── ...                   access checks (hub.access, hub.schema.operation_checks), person ids
     RequestRefused            the request is refused whole, before its operation runs (a request error)
 
 Each `ErrorCode` says the HTTP status of a request refused whole with it (200 for a code that only ever

@@ -24,8 +24,8 @@ from hub.errors import UNAUTHORIZED_FIELD_OR_TYPE, HubError
 
 __all__ = [
     "RequiresScopes",
+    "ScopeCheck",
     "ScopeDenied",
-    "ScopeGuard",
     "reads_personal_data",
     "requirement_of",
     "requires_scopes",
@@ -53,7 +53,7 @@ def _requirement(alternatives: Iterable[Iterable[str]]) -> Requirement:
     return tuple(frozenset(a) for a in alternatives)
 
 
-class ScopeGuard(FieldExtension):
+class ScopeCheck(FieldExtension):
     """Checks a field's scope requirement before its resolver runs."""
 
     def __init__(self, requirement: Requirement, personal_data: bool = True) -> None:
@@ -88,12 +88,12 @@ class ScopeGuard(FieldExtension):
         return await next_(source, info, **kwargs)
 
 
-def requires_scopes(*alternatives: Iterable[str], personal_data: bool = True) -> ScopeGuard:
+def requires_scopes(*alternatives: Iterable[str], personal_data: bool = True) -> ScopeCheck:
     """The extension for a field: `requires_scopes(["intel:read"])`, or several alternatives.
 
     `personal_data=False` declares that the field reads no personal data, so selecting it needs no purpose.
     """
-    return ScopeGuard(_requirement(alternatives), personal_data)
+    return ScopeCheck(_requirement(alternatives), personal_data)
 
 
 def type_scopes(*alternatives: Iterable[str]) -> list[object]:
@@ -105,7 +105,7 @@ def reads_personal_data(field: StrawberryField | None) -> bool:
     """Whether a field is protected and reads personal data (so that an operation selecting it states why)."""
     if field is None:
         return False
-    return any(isinstance(e, ScopeGuard) and e.personal_data for e in field.extensions)
+    return any(isinstance(e, ScopeCheck) and e.personal_data for e in field.extensions)
 
 
 def requirement_of(field: StrawberryField | None) -> Requirement:
@@ -113,6 +113,6 @@ def requirement_of(field: StrawberryField | None) -> Requirement:
     if field is None:
         return ()
     for extension in field.extensions:
-        if isinstance(extension, ScopeGuard):
+        if isinstance(extension, ScopeCheck):
             return extension.requirement
     return ()

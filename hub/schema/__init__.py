@@ -14,8 +14,8 @@ from hub.config.settings import HubSettings
 from hub.schema.context import HubContext
 from hub.schema.documents import DocumentLimits, Documents, DocumentValidation, PreparedDocument
 from hub.schema.extensions import HubErrors
-from hub.schema.guard import AccessGuard
 from hub.schema.limits import limit_extensions
+from hub.schema.operation_checks import OperationChecks
 from hub.schema.query import Query
 
 __all__ = ["HubContext", "HubSchema", "PreparedDocument", "create_schema", "sdl"]
@@ -64,7 +64,7 @@ def create_schema(settings: HubSettings | None = None, **options: Any) -> HubSch
         _PreparedParse,
         lambda: DocumentValidation(documents),
         HubErrors,
-        AccessGuard,
+        OperationChecks,
     ]
     schema = HubSchema(query=Query, extensions=extensions, **options)
     schema.documents = documents

@@ -22,7 +22,7 @@ from hub.access.scopes_directive import ScopeDenied
 from hub.errors import INTROSPECTION_NOT_ALLOWED, UNAUTHENTICATED, HubError
 from hub.schema.context import HubContext
 
-__all__ = ["AccessGuard", "IntrospectionNotAllowed", "Unauthenticated"]
+__all__ = ["IntrospectionNotAllowed", "OperationChecks", "Unauthenticated"]
 
 
 class Unauthenticated(HubError):
@@ -33,7 +33,7 @@ class IntrospectionNotAllowed(HubError):
     code = INTROSPECTION_NOT_ALLOWED.name
 
 
-class AccessGuard(SchemaExtension):
+class OperationChecks(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         document = self.execution_context.graphql_document
