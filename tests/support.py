@@ -4,13 +4,17 @@ PostgreSQL databases."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import sqlite3
 import tempfile
+import threading
 import tomllib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +30,10 @@ from connectors.demo import graphql_partner, rest_partner
 from connectors.demo.clients import seed_demo_clients
 from connectors.demo.embedded import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, partners_toml
 from connectors.demo.serve import ServerThread
+from hub.auth.clients import ClientStore
 from hub.config.partners_file import parse_partners
 from hub.config.settings import HubSettings
+from hub.db import create_engine, migrate_database
 from hub.http.app import create_app
 
 
@@ -138,16 +144,61 @@ class HubClient:
         return client_id
 
 
+_template_lock = threading.Lock()
+_template_path: Path | None = None
+
+
+def _build_template(path: Path) -> None:
+    """A hub database at the latest revision holding the demo clients (no signing keys, no audit events)."""
+
+    async def build() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate_database(engine)
+            await seed_demo_clients(ClientStore(engine))
+        finally:
+            await engine.dispose()
+
+    # In a thread of its own: callers are inside a running event loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, build()).result()
+    with closing(sqlite3.connect(path)) as db:  # everything in the file itself, nothing left in the WAL
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def template_hub_database() -> Path:
+    """This test process's template hub database, made on first use: migrating and hashing the demo
+    clients' secrets (scrypt, deliberately slow) is paid once per run, not once per hub. Never opened
+    by a hub: `open_hub` gives each hub a copy of its own."""
+    global _template_path
+    with _template_lock:
+        if _template_path is None:
+            folder = Path(tempfile.mkdtemp(prefix="hub-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _build_template(folder / "hub.db")
+            _template_path = folder / "hub.db"
+        return _template_path
+
+
 async def open_hub(
     configs: list[PartnerConfig], settings: HubSettings | None = None, data_dir: Path | None = None
 ) -> AsyncIterator[HubClient]:
-    """The hub in process, its own database a fresh SQLite file (in `data_dir`, else a temporary folder)."""
+    """The hub in process, its own database a fresh SQLite file (in `data_dir`, else a temporary folder).
+
+    The file starts as a copy of the template (migrated, the demo clients in it), unless `data_dir` already
+    holds a hub database; the lifespan then migrates it (nothing to do) and makes this hub's own keys.
+    """
     with tempfile.TemporaryDirectory() as scratch:
         settings = settings or HubSettings()
         settings = settings.model_copy(update={"data_dir": data_dir or Path(scratch), "database_url": None})
+        database = settings.data_dir / "hub.db"
+        assert settings.effective_database_url == f"sqlite+aiosqlite:///{database}"
+        if not database.exists():
+            database.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template_hub_database(), database)
         app = create_app(settings, partners=configs)
         async with app.router.lifespan_context(app):
-            await seed_demo_clients(app.state.auth.clients)
+            await seed_demo_clients(app.state.auth.clients)  # none missing unless `data_dir` had a database
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
                 yield HubClient(app, client)

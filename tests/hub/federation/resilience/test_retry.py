@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.contract import PartnerConfig
 from tests.hub.queries import SEARCH_IDS
-from tests.hub.resilience.helpers import partner_errors, statuses, tuned, wait_until
+from tests.hub.federation.resilience.helpers import partner_errors, statuses, tuned, wait_until
 from tests.support import Partner, open_hub
 
 KILBRIDE = {"criteria": {"familyName": "Kilbride"}}

@@ -7,7 +7,7 @@ import asyncio
 
 from connectors.contract import PartnerConfig
 from tests.hub.queries import SEARCH_IDS
-from tests.hub.resilience.helpers import max_overlap, statuses, tuned
+from tests.hub.federation.resilience.helpers import max_overlap, statuses, tuned
 from tests.support import Partner, open_hub
 
 REQUESTS = 6

@@ -9,7 +9,7 @@ from purgatory import AsyncCircuitBreakerFactory
 
 from connectors.errors import PartnerBadResponse, PartnerCircuitOpen, PartnerTimeout, PartnerUnavailable
 from hub.federation.breaker import Breaker, BreakerState
-from tests.hub.resilience.helpers import wait_until
+from tests.hub.federation.resilience.helpers import wait_until
 
 
 class Partner:
