@@ -30,7 +30,7 @@ with `errors` and no `data` (`error_body`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,11 @@ __all__ = [
     "PersonNotFound",
     "RequestRefused",
     "error_body",
+    "render",
 ]
+
+
+_NO_DATA = object()
 
 
 @dataclass(frozen=True)
@@ -149,17 +153,20 @@ CATALOGUE: dict[str, ErrorCode] = {
 LIMIT_CODES = frozenset(c.name for c in CATALOGUE.values() if c.outcome == "limit-exceeded")
 
 
-def error_body(errors: Sequence[tuple[str, ErrorCode | str, dict[str, Any]]]) -> bytes:
-    """A request error's JSON body: `{"errors": [...]}` with no `data` (GraphQL over HTTP).
+def render(errors: Sequence[Mapping[str, Any]], data: Any = _NO_DATA, extensions: Any = None) -> bytes:
+    """A GraphQL response's JSON body: `errors` (each already `{"message", "extensions", ...}`), and `data`
+    only when the operation ran (a request error has no `data` entry: GraphQL over HTTP)."""
+    body: dict[str, Any] = {} if data is _NO_DATA else {"data": data}
+    if errors:
+        body["errors"] = list(errors)
+    if extensions:
+        body["extensions"] = extensions
+    return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
-    Args:
-        errors: (message, code, further extensions) for each error.
-    """
-    rendered = [
-        {"message": message, "extensions": {"code": str(code), **details}}
-        for message, code, details in errors
-    ]
-    return json.dumps({"errors": rendered}, separators=(",", ":")).encode("utf-8")
+
+def error_body(errors: Sequence[tuple[str, ErrorCode | str, dict[str, Any]]]) -> bytes:
+    """A request error's JSON body from (message, code, further extensions) for each error."""
+    return render([{"message": m, "extensions": {"code": str(code), **more}} for m, code, more in errors])
 
 
 class HubError(Exception):

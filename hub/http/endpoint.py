@@ -13,9 +13,6 @@ gate reads back: nothing here is parsed twice.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -34,6 +31,7 @@ from hub.errors import (
     METHOD_NOT_ALLOWED,
     OPERATION_RESOLUTION_FAILURE,
     RequestRefused,
+    render,
 )
 from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
@@ -162,16 +160,9 @@ class GraphQLEndpoint:
         if not context.executed:  # refused before it ran (validation, no token): a request error
             code = CATALOGUE.get(str(errors[0]["extensions"]["code"]), GRAPHQL_VALIDATION_FAILED)
             consultation.refuse(code)
-            response = _json_response(
-                json.dumps({"errors": errors}, separators=(",", ":")).encode(), code.status
-            )
+            response = _json_response(render(errors), code.status)
         else:
-            payload: dict[str, Any] = {"data": result.data}
-            if errors:
-                payload["errors"] = errors
-            if result.extensions:
-                payload["extensions"] = result.extensions
-            body = json.dumps(payload, separators=(",", ":")).encode()
+            body = render(errors, data=result.data, extensions=result.extensions)
             response = _json_response(body, sub_response.status_code)
         for key, value in sub_response.headers.items():
             if key not in ("content-length", "content-type"):

@@ -227,3 +227,14 @@ async def test_validator_errors_carry_a_description(services: AuthServices) -> N
         await services.validator.validate("nonsense")
     assert caught.value.description == "The access token is not a signed JWT."
     assert header_of(await services.token_for("investigator"))["typ"] == "at+jwt"
+
+
+async def test_the_real_validator_behind_the_middleware(
+    http: httpx.AsyncClient, services: AuthServices
+) -> None:
+    await services.clients.add("dev", "Partner Integration Team", "developer", ["schema:introspect"])
+    token = await services.token_for("dev")
+    response = await http.get("/graphql", headers={"Authorization": f"Bearer {token}"})
+    assert response.json()["data"]["scopes"] == ["schema:introspect"]
+    public = await http.get("/healthz")
+    assert public.json() == {"principal": False}

@@ -13,7 +13,6 @@ from starlette.types import Message, Scope
 from starlette.websockets import WebSocket
 
 from hub.auth.principal import ANONYMOUS, Principal
-from hub.auth.services import AuthServices
 from hub.auth.tokens import InvalidToken
 from hub.consultation import Consultation
 from hub.http.authentication import BearerAuth
@@ -155,14 +154,3 @@ async def test_websockets_under_the_prefix_need_a_valid_token_too() -> None:
     assert '"ws-client"' in sent[1]["text"]
     refused = await websocket_handshake(app(StubValidator(InvalidToken("no"))), "Bearer abc")
     assert refused == [{"type": "websocket.close", "code": 1008}]
-
-
-async def test_the_real_validator_behind_the_middleware(
-    http: httpx.AsyncClient, services: AuthServices
-) -> None:
-    await services.clients.add("dev", "Partner Integration Team", "developer", ["schema:introspect"])
-    token = await services.token_for("dev")
-    response = await http.get("/graphql", headers={"Authorization": f"Bearer {token}"})
-    assert response.json()["data"]["scopes"] == ["schema:introspect"]
-    public = await http.get("/healthz")
-    assert public.json() == {"principal": False}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from connectors.contract import PartnerConfig
-from tests.hub.queries import SEARCH_IDS
 from tests.hub.federation.resilience.helpers import max_overlap, statuses, tuned
+from tests.hub.queries import SEARCH_IDS
 from tests.support import Partner, open_hub
 
 REQUESTS = 6

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.contract import PartnerConfig
-from tests.hub.queries import SEARCH_IDS
 from tests.hub.federation.resilience.helpers import partner_errors, statuses, tuned, wait_until
+from tests.hub.queries import SEARCH_IDS
 from tests.support import Partner, open_hub
 
 KILBRIDE = {"criteria": {"familyName": "Kilbride"}}

@@ -7,8 +7,8 @@ from typing import Any
 
 from connectors.contract import PartnerConfig
 from hub.federation.breaker import BreakerState
-from tests.hub.queries import SEARCH_IDS
 from tests.hub.federation.resilience.helpers import breaker, tuned, wait_for_state
+from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub
 
 PARTNERS = """
