@@ -151,26 +151,7 @@ def _token(data_dir: Path) -> str:
 def test_hub_demo_switches_faults_on_in_the_running_partners(tmp_path: Path) -> None:
     data_dir = tmp_path / "hub-data"
     faults = ["southmoor=error", "eastvale=latency:100-200", "northshire=refused"]
-    command = [
-        sys.executable,
-        "-m",
-        "hub",
-        "demo",
-        "--port",
-        "0",
-        "--people",
-        "60",
-        "--data-dir",
-        str(data_dir),
-    ]
-    process = subprocess.Popen(
-        command + [arg for fault in faults for arg in ("--fault", fault)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = _start_demo(data_dir, *(arg for fault in faults for arg in ("--fault", fault)))
     try:
         url = wait_for_line(process, r"GraphiQL at (http://\S+)/graphql").group(1)
         wait_for_line(process, r"^Faults switched on")
