@@ -79,6 +79,18 @@ class HubSettings(BaseSettings):
         description="Most times one selection set may select the same field or fragment; more is refused "
         "with QUERY_TOO_COMPLEX before validation (whose cost grows with the square of such repeats).",
     )
+    max_field_directives: int = Field(
+        default=4,
+        ge=1,
+        description="Most directives on one field, fragment or operation (repeated @include/@skip are a "
+        "known denial-of-service vector); more is refused with QUERY_TOO_COMPLEX before validation.",
+    )
+    max_directives: int = Field(
+        default=50,
+        ge=1,
+        description="Most directives in one document; more is refused with QUERY_TOO_COMPLEX before "
+        "validation.",
+    )
     document_cache_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=0,

@@ -56,6 +56,8 @@ def create_schema(settings: HubSettings | None = None, **options: Any) -> HubSch
             max_tokens=settings.max_query_tokens,
             max_anonymous_bytes=settings.max_anonymous_query_bytes,
             max_repeated_fields=settings.max_repeated_fields,
+            max_field_directives=settings.max_field_directives,
+            max_directives=settings.max_directives,
         ),
         cache_bytes=settings.document_cache_bytes,
     )

@@ -6,9 +6,10 @@ least of all) can make the hub parse or validate more than a small, bounded docu
 1. A caller without a token may send a document of at most HUB_MAX_ANONYMOUS_QUERY_BYTES (such a caller can
    read no personal data; a small document is all it needs): checked on the text, nothing parsed.
 2. At most HUB_MAX_QUERY_TOKENS tokens: the parser stops at the limit (QUERY_TOO_LARGE).
-3. No selection set repeats one field (or fragment spread) more than HUB_MAX_REPEATED_FIELDS times: checked
-   on the parsed document, before validation, whose overlapping-fields rule is quadratic in such repeats
-   (QUERY_TOO_COMPLEX).
+3. No selection set repeats one field (or fragment spread) more than HUB_MAX_REPEATED_FIELDS times, no field
+   (or fragment, or operation) carries more than HUB_MAX_FIELD_DIRECTIVES directives and the document no
+   more than HUB_MAX_DIRECTIVES: checked on the parsed document, before validation, whose rules are
+   quadratic in such repeats (QUERY_TOO_COMPLEX).
 4. The operation to run is known: the one named, or the only one (OPERATION_RESOLUTION_FAILURE).
 
 Then the schema validates it (`DocumentValidation`, depth and alias limits included). A document that passed
@@ -31,6 +32,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSyntaxError,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
     Visitor,
@@ -62,6 +64,8 @@ class DocumentLimits:
     max_tokens: int = 20_000
     max_anonymous_bytes: int = 4096
     max_repeated_fields: int = 20
+    max_field_directives: int = 4
+    max_directives: int = 50
 
 
 @dataclass
@@ -81,11 +85,20 @@ class PreparedDocument:
 
 
 class _Repeats(Visitor):
-    """Finds the most times one selection set selects the same field (by response key) or fragment."""
+    """Finds the most times one selection set selects the same field (by response key) or fragment, the
+    most directives on one place (field, fragment, operation), and the directives in the whole document."""
 
     def __init__(self) -> None:
         super().__init__()
         self.most = 0
+        self.most_directives = 0
+        self.directives = 0
+
+    def enter(self, node: Node, *_: object) -> None:
+        directives = getattr(node, "directives", None)
+        if directives:
+            self.most_directives = max(self.most_directives, len(directives))
+            self.directives += len(directives)
 
     def enter_selection_set(self, node: SelectionSetNode, *_: object) -> None:
         keys: Counter[str] = Counter()
@@ -176,6 +189,20 @@ class Documents:
             raise RequestRefused(GRAPHQL_PARSE_FAILED, exc.message, locations=_locations(exc)) from None
         repeats = _Repeats()
         visit(document, repeats)
+        if repeats.most_directives > self.limits.max_field_directives:
+            raise RequestRefused(
+                QUERY_TOO_COMPLEX,
+                f"One place in the document carries {repeats.most_directives} directives; the most is "
+                f"{self.limits.max_field_directives} (HUB_MAX_FIELD_DIRECTIVES).",
+                limit=self.limits.max_field_directives,
+            )
+        if repeats.directives > self.limits.max_directives:
+            raise RequestRefused(
+                QUERY_TOO_COMPLEX,
+                f"The document carries {repeats.directives} directives; the most is "
+                f"{self.limits.max_directives} (HUB_MAX_DIRECTIVES).",
+                limit=self.limits.max_directives,
+            )
         if repeats.most > self.limits.max_repeated_fields:
             raise RequestRefused(
                 QUERY_TOO_COMPLEX,

@@ -119,3 +119,36 @@ def test_a_selection_set_repeating_a_field_is_refused_before_validation(
         refused.value.code.name == "QUERY_TOO_COMPLEX" and "HUB_MAX_REPEATED_FIELDS" in refused.value.message
     )
     assert validations == []
+
+
+@pytest.mark.parametrize(
+    ("document", "setting"),
+    [
+        ("{ __typename" + " @include(if: true)" * 5 + " }", "HUB_MAX_FIELD_DIRECTIVES"),
+        ("{ __typename" + " @nope" * 5 + " }", "HUB_MAX_FIELD_DIRECTIVES"),
+        (
+            "{ " + " ".join(f"a{i}: __typename @skip(if: false)" for i in range(51)) + " }",
+            "HUB_MAX_DIRECTIVES",
+        ),
+    ],
+    ids=["repeated @include on a field", "unknown directives piled up", "directives across the document"],
+)
+def test_directives_past_their_limits_are_refused_before_validation(
+    monkeypatch: pytest.MonkeyPatch, document: str, setting: str
+) -> None:
+    validations = counting(monkeypatch, documents_module, "validate")
+    documents = Documents(DocumentLimits(), cache_bytes=1_000_000)
+
+    with pytest.raises(RequestRefused) as refused:
+        documents.prepare(document, authenticated=True)
+
+    assert refused.value.code.name == "QUERY_TOO_COMPLEX" and setting in refused.value.message
+    assert validations == []
+
+
+def test_a_field_with_a_few_directives_is_prepared() -> None:
+    documents = Documents(DocumentLimits(), cache_bytes=1_000_000)
+
+    prepared = documents.prepare("{ __typename @include(if: true) @skip(if: false) }", authenticated=True)
+
+    assert prepared.document is not None
