@@ -99,11 +99,17 @@ class Federation:
         found = await asyncio.gather(*(self._search_one(c, criteria, limit) for c in self.searchers()))
         return merge(r for records in found for r in records)[:limit]
 
-    async def match(self, criteria: SearchCriteria) -> dict[str, bool]:
-        """Per searchable partner that answered: whether it holds any record matching the criteria."""
-        found = await asyncio.gather(*(self._search_one(c, criteria, 1) for c in self.searchers()))
+    async def match(self, criteria: SearchCriteria, limit: int) -> dict[str, list[str]]:
+        """Per searchable partner that answered: the ids of its records matching the criteria (at most
+        `limit`; empty: no hit). The caller is told only hit or no hit; the ids are for the audit trail,
+        which records a hit / no-hit check as a consultation of the people it matched."""
+        found = await asyncio.gather(*(self._search_one(c, criteria, limit) for c in self.searchers()))
         answered = {s.name for s in self.ledger.statuses() if s.error is None}
-        return {c.name: bool(r) for c, r in zip(self.searchers(), found, strict=True) if c.name in answered}
+        return {
+            c.name: [r.record_id for r in records]
+            for c, records in zip(self.searchers(), found, strict=True)
+            if c.name in answered
+        }
 
     def search_statuses(self) -> list[PartnerStatus]:
         """How each searchable partner answered, in configuration order."""

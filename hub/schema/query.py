@@ -116,8 +116,13 @@ class Query:
         extensions=[requires_scopes(["person:match"])],
     )
     async def person_match(self, info: Info, criteria: PersonCriteria) -> MatchResult:
-        federation = info.context.federation
-        hits = await federation.match(criteria.to_search())
+        context = info.context
+        federation = context.federation
+        matched = await federation.match(criteria.to_search(), context.settings.search_default_results)
+        for partner, record_ids in matched.items():  # who was checked: the access log shows it
+            for record_id in record_ids:
+                context.disclose("match", partner, record_id, record_id)
+        hits = {partner: bool(record_ids) for partner, record_ids in matched.items()}
         configs = federation.partners.configs
         matches = [
             PartnerMatch(

@@ -53,6 +53,33 @@ async def test_access_log_shows_exactly_the_events_that_disclosed_the_person(hub
     assert {d["kind"] for d in events[1]["disclosed"]} == {"person", "custody"}
 
 
+async def test_a_hit_no_hit_check_is_in_the_access_log_of_the_person_it_matched(hub: HubClient) -> None:
+    found = await hub.post(SEARCH, {"c": {"familyName": "Kilbride"}})
+    [kilbride] = found.json()["data"]["searchPersons"]["people"]
+    check = await hub.post(
+        "query($c: PersonCriteria!) { personMatch(criteria: $c) { hit } }",
+        {"c": {"familyName": "Kilbride", "dateOfBirth": "1984-03-12"}},
+        client="child-protection",
+        purpose="safeguarding",
+    )
+    missed = await hub.post(
+        "query($c: PersonCriteria!) { personMatch(criteria: $c) { hit } }",
+        {"c": {"familyName": "Nobodyknowsthisname"}},
+        client="child-protection",
+        purpose="safeguarding",
+    )
+
+    events = await all_pages(hub, ACCESS_LOG, {"id": kilbride["id"]}, "accessLog")
+
+    assert check.json()["data"]["personMatch"]["hit"] is True
+    checked = next(e for e in events if e["requestId"] == check.headers["X-Request-Id"])
+    assert checked["clientId"] == "child-protection" and checked["purpose"] == "safeguarding"
+    assert {d["kind"] for d in checked["disclosed"]} == {"match"}
+    sources = {(s["partner"], s["recordId"]) for s in kilbride["sources"]}
+    assert {(d["partner"], d["recordId"]) for d in checked["disclosed"]} <= sources
+    assert missed.headers["X-Request-Id"] not in {e["requestId"] for e in events}
+
+
 async def test_audit_events_filter_page_and_hide_the_auditors_own_events(hub: HubClient) -> None:
     for _ in range(4):
         await hub.post(SEARCH, {"c": {"familyName": "Okafor"}})
