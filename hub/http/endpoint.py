@@ -39,6 +39,7 @@ from hub.federation.partner_set import PartnerSet
 from hub.http.request import parse_graphql_request
 from hub.schema import HubContext, HubSchema
 from hub.schema.documents import PreparedDocument, operation_name_of
+from hub.schema.extensions import classify
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -151,7 +152,9 @@ class GraphQLEndpoint:
             return self._refused(
                 consultation, RequestRefused(OPERATION_RESOLUTION_FAILURE, "No operation to run was found.")
             )
-        errors = [error.formatted for error in result.errors or ()]
+        # Classified again here: an error raised past the schema's extensions (a defect in one of them) has
+        # not been masked yet, and masking twice changes nothing.
+        errors = [classify(error, consultation.request_id).formatted for error in result.errors or ()]
         # How it ended, for the audit trail: read off the result, not the response.
         consultation.error_codes = frozenset(str(e.get("extensions", {}).get("code")) for e in errors) - {
             "None"

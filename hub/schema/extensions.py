@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 _INPUT_ERRORS = ("got invalid value", "Expected value of type", "cannot represent", "Cannot represent")
 
 
-def classify(error: GraphQLError) -> GraphQLError:
-    """The error as the caller should see it, with a stable `extensions.code`."""
+def classify(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
+    """The error as the caller should see it, with a stable `extensions.code`. A defect is masked: the
+    caller gets a generic message with the request id (the log has the rest under that id), never the
+    exception's text, which may hold SQL, a partner's URL or a secret."""
     original = error.original_error
     if isinstance(original, HubError):
         return error
@@ -49,16 +51,16 @@ def classify(error: GraphQLError) -> GraphQLError:
             error.message, error.nodes, error.source, error.positions, error.path, None, extensions
         )
     if isinstance(original, GraphQLError) and original.original_error is None and error.path is None:
-        return classify(original)
-    log.error("unexpected error at %s", error.path, exc_info=original)
+        return classify(original, request_id)
+    log.error("unexpected error at %s (request %s)", error.path, request_id, exc_info=original)
     return GraphQLError(
-        "Internal server error.",
+        f"Internal server error (request {request_id})." if request_id else "Internal server error.",
         error.nodes,
         error.source,
         error.positions,
         error.path,
         None,
-        {"code": INTERNAL_SERVER_ERROR.name},
+        {"code": INTERNAL_SERVER_ERROR.name, **({"requestId": request_id} if request_id else {})},
     )
 
 
@@ -72,8 +74,9 @@ class HubErrors(SchemaExtension):
         result = self.execution_context.result
         if result is None:
             return
-        errors = [classify(e) for e in result.errors or []]
         context = self._context()
+        request_id = context.consultation.request_id if context is not None else None
+        errors = [classify(e, request_id) for e in result.errors or []]
         if context is not None:
             for failure in context.federation.ledger.failures():
                 title = context.federation.partners.configs[failure.partner].display_name

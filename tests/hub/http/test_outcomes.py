@@ -95,3 +95,29 @@ async def test_a_503_when_the_audit_cannot_be_written_sends_no_data(
 
     assert response.status_code == 503 and "data" not in response.json()
     assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+
+
+LEAKY = "SELECT * FROM nominal WHERE password = 's3cret' -- postgresql://hub:pw@db.internal/hub"
+
+
+@pytest.mark.parametrize("where", ["resolver", "extension"])
+async def test_a_defect_is_masked_to_a_generic_error_with_the_request_id(
+    hub: HubClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError(LEAKY)
+
+    if where == "resolver":
+        monkeypatch.setattr("hub.federation.engine.Federation.search", broken)
+    else:
+        monkeypatch.setattr("hub.schema.operation_checks.OperationChecks._check", broken)
+
+    response = await send(hub, "answered")
+
+    error = response.json()["errors"][0]
+    request_id = response.headers["x-request-id"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR" and request_id in error["message"]
+    for leak in ("SELECT", "s3cret", "db.internal", "Traceback", "RuntimeError"):
+        assert leak not in response.text
+    assert (await last_event(hub)).outcome == "error"
+    assert "s3cret" in caplog.text  # the operators' log keeps the detail, under the request id
