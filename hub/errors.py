@@ -41,12 +41,14 @@ __all__ = [
     "BAD_REQUEST",
     "BAD_USER_INPUT",
     "CATALOGUE",
+    "DOCUMENT_ERRORS",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "INTERNAL_SERVER_ERROR",
     "INTROSPECTION_NOT_ALLOWED",
     "LIMIT_CODES",
     "METHOD_NOT_ALLOWED",
+    "NOT_ACCEPTABLE",
     "OPERATION_RESOLUTION_FAILURE",
     "PARTNER_CODES",
     "PERSON_ID_EXPIRED",
@@ -92,6 +94,7 @@ class ErrorCode:
 BAD_REQUEST = ErrorCode("BAD_REQUEST", 400, "invalid-request")
 METHOD_NOT_ALLOWED = ErrorCode("METHOD_NOT_ALLOWED", 405, "invalid-request")
 UNSUPPORTED_MEDIA_TYPE = ErrorCode("UNSUPPORTED_MEDIA_TYPE", 415, "invalid-request")
+NOT_ACCEPTABLE = ErrorCode("NOT_ACCEPTABLE", 406, "invalid-request")
 GRAPHQL_PARSE_FAILED = ErrorCode("GRAPHQL_PARSE_FAILED", 400, "invalid-request")
 GRAPHQL_VALIDATION_FAILED = ErrorCode("GRAPHQL_VALIDATION_FAILED", 400, "invalid-request")
 OPERATION_RESOLUTION_FAILURE = ErrorCode("OPERATION_RESOLUTION_FAILURE", 400, "invalid-request")
@@ -127,6 +130,7 @@ CATALOGUE: dict[str, ErrorCode] = {
             BAD_REQUEST,
             METHOD_NOT_ALLOWED,
             UNSUPPORTED_MEDIA_TYPE,
+            NOT_ACCEPTABLE,
             GRAPHQL_PARSE_FAILED,
             GRAPHQL_VALIDATION_FAILED,
             OPERATION_RESOLUTION_FAILURE,
@@ -149,6 +153,18 @@ CATALOGUE: dict[str, ErrorCode] = {
         )
     },
 }
+#: The codes of a document that cannot run (it does not parse or validate, or is past a document limit): a
+#: client that accepts only `application/json` gets them with status 200, as GraphQL over HTTP says; one
+#: that accepts `application/graphql-response+json` gets the code's own 4xx.
+DOCUMENT_ERRORS = frozenset(
+    {
+        GRAPHQL_PARSE_FAILED,
+        GRAPHQL_VALIDATION_FAILED,
+        OPERATION_RESOLUTION_FAILURE,
+        QUERY_TOO_LARGE,
+        QUERY_TOO_COMPLEX,
+    }
+)
 #: The names of the codes of a request refused for going past a limit.
 LIMIT_CODES = frozenset(c.name for c in CATALOGUE.values() if c.outcome == "limit-exceeded")
 

@@ -27,16 +27,19 @@ from hub.config.settings import HubSettings
 from hub.consultation import Consultation
 from hub.errors import (
     CATALOGUE,
+    DOCUMENT_ERRORS,
     GRAPHQL_VALIDATION_FAILED,
     METHOD_NOT_ALLOWED,
+    NOT_ACCEPTABLE,
     OPERATION_RESOLUTION_FAILURE,
+    ErrorCode,
     RequestRefused,
     render,
 )
 from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
-from hub.http.request import parse_graphql_request
+from hub.http.request import GRAPHQL_RESPONSE, JSON, parse_graphql_request, response_media_type
 from hub.schema import HubContext, HubSchema
 from hub.schema.documents import PreparedDocument, operation_name_of
 from hub.schema.extensions import classify
@@ -46,13 +49,21 @@ __all__ = ["GraphQLEndpoint"]
 _ALL_OPERATIONS = frozenset(OperationType)
 
 
-def _json_response(body: bytes, status: int, headers: dict[str, str] | None = None) -> Response:
+def _json_response(
+    body: bytes, status: int, media_type: str = JSON, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         body,
         status_code=status,
-        media_type="application/json",
+        media_type=media_type,
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
+
+
+def _status(code: ErrorCode, media_type: str) -> int:
+    """A request error's status: its own, but 200 for a document that cannot run when the client takes only
+    `application/json` (GraphQL over HTTP: that media type cannot tell such errors apart by status)."""
+    return 200 if media_type == JSON and code in DOCUMENT_ERRORS else code.status
 
 
 class GraphQLEndpoint:
@@ -95,12 +106,16 @@ class GraphQLEndpoint:
             and "text/html" in request.headers.get("accept", "")
         )
 
-    def _refused(self, consultation: Consultation, refused: RequestRefused) -> Response:
+    def _refused(
+        self, consultation: Consultation, refused: RequestRefused, media_type: str = JSON
+    ) -> Response:
         consultation.refuse(refused.code)
         headers = {"Allow": self.allowed_methods} if refused.code is METHOD_NOT_ALLOWED else None
-        return _json_response(refused.body(), refused.code.status, headers)
+        return _json_response(refused.body(), _status(refused.code, media_type), media_type, headers)
 
     async def _graphql(self, request: Request, consultation: Consultation) -> Response:
+        accepted = response_media_type(request.headers.get("accept"))
+        media_type = accepted or JSON  # a refusal before the Accept is weighed still needs a body
         try:
             graphql_request = parse_graphql_request(
                 request.method,
@@ -109,17 +124,21 @@ class GraphQLEndpoint:
                 await request.body() if request.method == "POST" else b"",
                 allow_get=self.settings.allow_get_queries,
             )
+            if accepted is None:  # a request the hub would run, but cannot answer in any type it takes
+                raise RequestRefused(
+                    NOT_ACCEPTABLE, f"The hub answers in {GRAPHQL_RESPONSE} or {JSON}: accept one of them."
+                )
             consultation.request = graphql_request
             prepared = self.schema.documents.prepare(
                 graphql_request.query, authenticated=consultation.principal.authenticated
             )
             consultation.operation_name = operation_name_of(prepared.document, graphql_request.operation_name)
         except RequestRefused as refused:
-            return self._refused(consultation, refused)
-        return await self._execute(request, consultation, prepared)
+            return self._refused(consultation, refused, media_type)
+        return await self._execute(request, consultation, prepared, media_type)
 
     async def _execute(
-        self, request: Request, consultation: Consultation, prepared: PreparedDocument
+        self, request: Request, consultation: Consultation, prepared: PreparedDocument, media_type: str
     ) -> Response:
         assert consultation.request is not None
         await self.person_ids.keys.fresh()
@@ -146,11 +165,15 @@ class GraphQLEndpoint:
             )
         except InvalidOperationTypeError as exc:
             return self._refused(
-                consultation, RequestRefused(METHOD_NOT_ALLOWED, exc.as_http_error_reason(request.method))
+                consultation,
+                RequestRefused(METHOD_NOT_ALLOWED, exc.as_http_error_reason(request.method)),
+                media_type,
             )
         except (CannotGetOperationTypeError, MissingQueryError):
             return self._refused(
-                consultation, RequestRefused(OPERATION_RESOLUTION_FAILURE, "No operation to run was found.")
+                consultation,
+                RequestRefused(OPERATION_RESOLUTION_FAILURE, "No operation to run was found."),
+                media_type,
             )
         # Classified again here: an error raised past the schema's extensions (a defect in one of them) has
         # not been masked yet, and masking twice changes nothing.
@@ -163,10 +186,10 @@ class GraphQLEndpoint:
         if not context.executed:  # refused before it ran (validation, no token): a request error
             code = CATALOGUE.get(str(errors[0]["extensions"]["code"]), GRAPHQL_VALIDATION_FAILED)
             consultation.refuse(code)
-            response = _json_response(render(errors), code.status)
+            response = _json_response(render(errors), _status(code, media_type), media_type)
         else:
             body = render(errors, data=result.data, extensions=result.extensions)
-            response = _json_response(body, sub_response.status_code)
+            response = _json_response(body, sub_response.status_code, media_type)
         for key, value in sub_response.headers.items():
             if key not in ("content-length", "content-type"):
                 response.headers[key] = value

@@ -21,7 +21,11 @@ from typing import Any
 from hub.consultation import GraphQLRequest
 from hub.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, RequestRefused
 
-__all__ = ["GRAPHQL_PARAMETERS", "parse_graphql_request"]
+__all__ = ["GRAPHQL_PARAMETERS", "GRAPHQL_RESPONSE", "JSON", "parse_graphql_request", "response_media_type"]
+
+#: The media types of a response: GraphQL over HTTP's own, and plain JSON for clients that ask only for it.
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
 
 #: The request's members (JSON keys, URL parameters) that GraphQL over HTTP defines.
 GRAPHQL_PARAMETERS = ("query", "variables", "operationName", "extensions")
@@ -116,3 +120,29 @@ def parse_graphql_request(
             BAD_REQUEST, "The request body must be a JSON object with a `query` (batches are not accepted)."
         )
     return _members(data)
+
+
+def response_media_type(accept: str | None) -> str | None:
+    """The media type to answer in, from the request's `Accept` (None: nothing the hub can give: 406).
+
+    No `Accept`, `*/*` or `application/*` get `application/graphql-response+json` (GraphQL over HTTP, past
+    its 2025 watershed); `application/json` alone gets `application/json`. Preferences (`q`) are honoured,
+    `q=0` refuses a type.
+    """
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE
+    offered: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        kind, parameters = _media_type(part)
+        try:
+            quality = float(parameters.get("q", "1"))
+        except ValueError:
+            quality = 0.0
+        if quality > 0:
+            offered.append((-quality, position, kind))
+    for _, _, kind in sorted(offered):
+        if kind in (GRAPHQL_RESPONSE, "application/*", "*/*"):
+            return GRAPHQL_RESPONSE
+        if kind == JSON:
+            return JSON
+    return None
