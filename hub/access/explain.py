@@ -8,19 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphql import GraphQLSchema, parse
+from graphql import GraphQLError, GraphQLSchema, parse, validate
 
 from hub.access.analysis import field_uses
 from hub.access.policy import SharingPolicy, missing_scopes, satisfies
 from hub.auth.principal import Principal
 
-__all__ = ["Decision", "explain", "render"]
+__all__ = ["Decision", "InvalidDocument", "explain", "reads_personal_data", "render"]
 
 _RECORD_RULES = {
     "warningMarkers": "health markers (SU, MN, AT, CO) only with markers:health; officer-safety ones with "
     "markers:read",
     "intelligence": "reports with handling code C only to police organisations holding intel:content",
 }
+
+
+class InvalidDocument(ValueError):
+    """The document does not validate against the schema: the hub would refuse it whole."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -30,13 +38,27 @@ class Decision:
     reason: str
 
 
+def reads_personal_data(schema: GraphQLSchema, query: str) -> bool:
+    """Whether the document selects any field that reads personal data (so needs a stated purpose)."""
+    return any(use.personal_data for use in field_uses(schema, parse(query)))
+
+
 def explain(schema: GraphQLSchema, query: str, principal: Principal, policy: SharingPolicy) -> list[Decision]:
-    """One decision per selected field, in document order. Raises GraphQLSyntaxError for bad documents."""
+    """One decision per selected field, in document order.
+
+    Raises:
+        GraphQLSyntaxError: The document does not parse.
+        InvalidDocument: It does not validate against the schema (the hub would refuse it whole).
+    """
+    document = parse(query)
+    errors = validate(schema, document)
+    if errors:
+        raise InvalidDocument(errors)
     granted = policy.effective_scopes(principal)
     capped = principal.scopes - granted
     decisions = []
     denied_prefixes: list[str] = []
-    for use in field_uses(schema, parse(query)):
+    for use in field_uses(schema, document):
         if any(use.path.startswith(prefix + ".") for prefix in denied_prefixes):
             decisions.append(Decision(use.path, False, "not reached: a field above it is denied"))
             continue

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -77,3 +79,35 @@ def test_hub_explain_reports_unknown_clients_and_bad_queries(tmp_path: Path) -> 
 
     assert unknown.exit_code == 1 and "No client 'nobody'" in unknown.output
     assert bad.exit_code == 1 and "is not GraphQL" in bad.output
+
+
+def _explain(tmp_path: Path, *args: str, query: str = QUERY) -> Any:
+    query_file = tmp_path / "query.graphql"
+    query_file.write_text(query)
+    return CliRunner().invoke(cli, ["explain", *args, str(query_file), "--data-dir", str(tmp_path / "hub")])
+
+
+def test_hub_explain_refuses_a_document_that_does_not_validate(tmp_path: Path) -> None:
+    result = _explain(tmp_path, "--client", "frontline", query="{ searchPersons { nope } }")
+
+    assert result.exit_code == 1 and "does not validate" in result.output and "nope" in result.output
+
+
+def test_hub_explain_checks_the_stated_purpose(tmp_path: Path) -> None:
+    allowed = _explain(tmp_path, "--client", "frontline", "--purpose", "officer-safety")
+    refused = _explain(tmp_path, "--client", "frontline", "--purpose", "intelligence-development")
+    unknown = _explain(tmp_path, "--client", "frontline", "--purpose", "curiosity")
+
+    assert allowed.exit_code == 0 and "REFUSED" not in allowed.output
+    assert refused.exit_code == 1 and "REFUSED whole (PURPOSE_NOT_ALLOWED)" in refused.output
+    assert unknown.exit_code == 1 and "not a known purpose" in unknown.output
+
+
+def test_hub_explain_speaks_json(tmp_path: Path) -> None:
+    result = _explain(tmp_path, "--client", "child-protection", "--purpose", "safeguarding", "--json")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    fields = {f["path"]: f["allowed"] for f in report["fields"]}
+    assert report["client"] == "child-protection" and report["needsPurpose"] and report["refused"] is None
+    assert fields["searchPersons.people.safeguarding"] and not fields["searchPersons.people.intelligence"]
