@@ -189,27 +189,28 @@ class Documents:
             raise RequestRefused(GRAPHQL_PARSE_FAILED, exc.message, locations=_locations(exc)) from None
         repeats = _Repeats()
         visit(document, repeats)
-        if repeats.most_directives > self.limits.max_field_directives:
-            raise RequestRefused(
-                QUERY_TOO_COMPLEX,
-                f"One place in the document carries {repeats.most_directives} directives; the most is "
-                f"{self.limits.max_field_directives} (HUB_MAX_FIELD_DIRECTIVES).",
-                limit=self.limits.max_field_directives,
-            )
-        if repeats.directives > self.limits.max_directives:
-            raise RequestRefused(
-                QUERY_TOO_COMPLEX,
-                f"The document carries {repeats.directives} directives; the most is "
-                f"{self.limits.max_directives} (HUB_MAX_DIRECTIVES).",
-                limit=self.limits.max_directives,
-            )
-        if repeats.most > self.limits.max_repeated_fields:
-            raise RequestRefused(
-                QUERY_TOO_COMPLEX,
-                f"A selection set repeats one field {repeats.most} times; the most is "
-                f"{self.limits.max_repeated_fields} (HUB_MAX_REPEATED_FIELDS).",
-                limit=self.limits.max_repeated_fields,
-            )
+        limits = self.limits
+        for found, most, what, setting in (
+            (
+                repeats.most_directives,
+                limits.max_field_directives,
+                "directives on one place",
+                "FIELD_DIRECTIVES",
+            ),
+            (repeats.directives, limits.max_directives, "directives in the document", "DIRECTIVES"),
+            (
+                repeats.most,
+                limits.max_repeated_fields,
+                "repeats of one field in a selection",
+                "REPEATED_FIELDS",
+            ),
+        ):
+            if found > most:
+                raise RequestRefused(
+                    QUERY_TOO_COMPLEX,
+                    f"The document has {found} {what}; the most is {most} (HUB_MAX_{setting}).",
+                    limit=most,
+                )
         return PreparedDocument(query, document)
 
     def keep(self, prepared: PreparedDocument) -> None:
