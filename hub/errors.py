@@ -46,7 +46,6 @@ __all__ = [
     "GRAPHQL_VALIDATION_FAILED",
     "INTERNAL_SERVER_ERROR",
     "INTROSPECTION_NOT_ALLOWED",
-    "LIMIT_CODES",
     "METHOD_NOT_ALLOWED",
     "NOT_ACCEPTABLE",
     "OPERATION_RESOLUTION_FAILURE",
@@ -165,8 +164,6 @@ DOCUMENT_ERRORS = frozenset(
         QUERY_TOO_COMPLEX,
     }
 )
-#: The names of the codes of a request refused for going past a limit.
-LIMIT_CODES = frozenset(c.name for c in CATALOGUE.values() if c.outcome == "limit-exceeded")
 
 
 def render(errors: Sequence[Mapping[str, Any]], data: Any = _NO_DATA, extensions: Any = None) -> bytes:

@@ -175,13 +175,11 @@ class GraphQLEndpoint:
                 RequestRefused(OPERATION_RESOLUTION_FAILURE, "No operation to run was found."),
                 media_type,
             )
-        # Classified again here: an error raised past the schema's extensions (a defect in one of them) has
-        # not been masked yet, and masking twice changes nothing.
+        # Every error gets its code here, in one place: also one raised past the schema's extensions (a defect
+        # in one of them), which no extension saw.
         errors = [classify(error, consultation.request_id).formatted for error in result.errors or ()]
         # How it ended, for the audit trail: read off the result, not the response.
-        consultation.error_codes = frozenset(str(e.get("extensions", {}).get("code")) for e in errors) - {
-            "None"
-        }
+        consultation.error_codes = frozenset(str(e["extensions"]["code"]) for e in errors)
         consultation.has_data = result.data is not None
         if not context.executed:  # refused before it ran (validation, no token): a request error
             code = CATALOGUE.get(str(errors[0]["extensions"]["code"]), GRAPHQL_VALIDATION_FAILED)

@@ -1,8 +1,9 @@
 """Cross-cutting work on every operation: stable error codes, and the partners' outcomes.
 
-`HubErrors` runs after each operation. It gives every error an `extensions.code`, masks anything the hub did
-not mean to say (an internal error never shows a traceback, SQL or a partner URL), and appends one error per
-failed partner, naming it. `extensions.partners` lists every partner the request touched.
+`classify` gives an error its `extensions.code` and masks anything the hub did not mean to say (an internal
+error never shows a traceback, SQL or a partner URL); the endpoint applies it to every error of an answer,
+in one place. `HubErrors` runs after each operation: it appends one error per failed partner, naming it,
+and `extensions.partners` lists every partner the request touched.
 """
 
 from __future__ import annotations
@@ -75,8 +76,7 @@ class HubErrors(SchemaExtension):
         if result is None:
             return
         context = self._context()
-        request_id = context.consultation.request_id if context is not None else None
-        errors = [classify(e, request_id) for e in result.errors or []]
+        errors = list(result.errors or [])  # the endpoint classifies them all (`classify`)
         if context is not None:
             for failure in context.federation.ledger.failures():
                 title = context.federation.partners.configs[failure.partner].display_name
