@@ -24,6 +24,7 @@ from hub.errors import (
     INTERNAL_SERVER_ERROR,
     RequestRefused,
 )
+from hub.http._refusal import refusal_messages
 from hub.http.request import parse_graphql_request
 
 __all__ = ["AuditRecorder", "AuditStatus"]
@@ -115,7 +116,7 @@ class AuditRecorder:
         except Exception:  # a defect: the caller gets a 500 without detail, and the trail records it
             log.exception("unhandled error on %s (request %s)", self.path, consultation.request_id)
             consultation.refuse(INTERNAL_SERVER_ERROR)
-            held = _response(RequestRefused(INTERNAL_SERVER_ERROR, "Internal server error."))
+            held = refusal_messages(RequestRefused(INTERNAL_SERVER_ERROR, "Internal server error."))
         if consultation.ide_page:
             for message in held:
                 await send(message)
@@ -137,7 +138,7 @@ class AuditRecorder:
                 AUDIT_UNAVAILABLE,
                 "The audit trail cannot be written, so no data can be released. Try again later.",
             )
-            for message in _response(unavailable):
+            for message in refusal_messages(unavailable):
                 await send(message)
             return
         self.status.ok, self.status.last_error = True, None
@@ -205,17 +206,3 @@ def _read_request(scope: Scope, body: bytes, consultation: Consultation) -> None
         )
     except RequestRefused:
         return
-
-
-def _response(refused: RequestRefused) -> list[Message]:
-    """The ASGI messages of a request error's response."""
-    body = refused.body()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-    ]
-    return [
-        {"type": "http.response.start", "status": refused.code.status, "headers": headers},
-        {"type": "http.response.body", "body": body},
-    ]

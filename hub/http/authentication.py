@@ -24,6 +24,7 @@ from hub.auth.principal import ANONYMOUS
 from hub.auth.tokens import InvalidToken, TokenValidator
 from hub.consultation import Consultation
 from hub.errors import SERVICE_UNAVAILABLE, UNAUTHENTICATED, RequestRefused
+from hub.http._refusal import refusal_messages
 
 __all__ = ["BearerAuth"]
 
@@ -102,18 +103,11 @@ async def _respond(
     scope: Scope, receive: Receive, send: Send, refused: RequestRefused, challenge: str | None
 ) -> None:
     Consultation.of(scope).refuse(refused.code)
-    status, body = refused.code.status, refused.body()
     if scope["type"] == "websocket":
         # Closing before accepting makes the server answer the handshake with 403; 1008 is "policy".
         await receive()
         await send({"type": "websocket.close", "code": 1008})
         return
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode("ascii")),
-        (b"cache-control", b"no-store"),
-    ]
-    if challenge is not None:
-        headers.append((b"www-authenticate", challenge.encode("ascii")))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    challenges = [(b"www-authenticate", challenge.encode("ascii"))] if challenge is not None else []
+    for message in refusal_messages(refused, challenges):
+        await send(message)

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.consultation import Consultation
 from hub.errors import REQUEST_TOO_LARGE, RequestRefused
+from hub.http._refusal import refusal_messages
 
 __all__ = ["BodyLimit"]
 
@@ -69,7 +70,5 @@ class BodyLimit:
             limit=self.max_bytes,
         )
         Consultation.of(scope).refuse(refused.code)
-        body = refused.body()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        for message in refusal_messages(refused):
+            await send(message)
