@@ -242,6 +242,9 @@ class Hub:
         ]
 
     def start(self, timeout: float = 60.0) -> Hub:
+        # The demo's clients, for `token()`: `hub token` never makes a client.
+        seed = [sys.executable, "-m", "hub", "demo", "clients", "--data-dir", str(self.data_dir)]
+        subprocess.run(seed, capture_output=True, check=True, env=self.env)
         if self.profile is not None:
             self.profile.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:

@@ -25,8 +25,7 @@ FORBIDDEN = {
     "hub.errors": ("hub.http", "hub.schema", "hub.access", "hub.audit", "hub.auth", "hub.federation"),
     "connectors": ("hub",),
 }
-#: The demo sits on top of everything; the production code reaches it only lazily (`hub demo`, and the
-#: demo clients seeded by `hub token` in a fresh demo directory).
+#: The demo sits on top of everything; the production code reaches it only lazily (`hub demo`).
 DEMO = "connectors.demo"
 
 

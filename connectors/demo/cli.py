@@ -10,6 +10,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
@@ -17,6 +18,12 @@ import uvicorn
 from connectors.demo.clients import DEMO_CLIENTS, seed_demo_clients
 from connectors.demo.embedded import FaultPlan
 from connectors.demo.instrument import FAULT_KINDS, MODES, FaultError, Faults
+from hub._cli import data_dir_option, run_on_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from hub.config.settings import HubSettings
 
 __all__ = ["demo"]
 
@@ -205,3 +212,24 @@ def demo_generate(people: int, seed: int, data_dir: Path) -> None:
     from connectors.demo.embedded import ensure_data
 
     asyncio.run(ensure_data(data_dir, people, seed, True, lambda m: click.echo(m, err=True)))
+
+
+@demo.command("clients")
+@data_dir_option
+def demo_clients(data_dir: Path) -> None:
+    """Add the demo clients (investigator, frontline, child-protection, auditor, developer) that are not
+    in the hub's database yet, and print each new one's secret: `hub demo` does this when it starts."""
+    from hub.auth.clients import ClientStore
+
+    async def seed(settings: HubSettings, engine: AsyncEngine) -> dict[str, str]:
+        return await seed_demo_clients(ClientStore(engine))
+
+    made, where = run_on_database(data_dir, seed)
+    for client_id, secret in made.items():
+        click.echo(f"{client_id} {secret}")
+    click.echo(
+        f"Demo clients in {where}: {len(made)} added"
+        + (" (their secrets above, shown this once only)" if made else ", all there already")
+        + ". `hub token --client NAME` prints a token for one.",
+        err=True,
+    )

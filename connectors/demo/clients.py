@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from hub.auth.clients import ClientStore, DuplicateClient
 from hub.auth.principal import OrganisationType
 
-__all__ = ["DEMO_CLIENTS", "DemoClient", "seed_demo_client", "seed_demo_clients"]
+__all__ = ["DEMO_CLIENTS", "DemoClient", "seed_demo_clients"]
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,3 @@ async def seed_demo_clients(store: ClientStore) -> dict[str, str]:
         except DuplicateClient:  # another process seeded it at the same moment
             continue
     return made
-
-
-async def seed_demo_client(store: ClientStore, client_id: str) -> None:
-    """Seed the demo clients if `client_id` names one that the database does not hold yet (so that
-    `hub token --client investigator` works in a fresh demo directory)."""
-    if client_id in {d.client_id for d in DEMO_CLIENTS} and await store.get(client_id) is None:
-        await seed_demo_clients(store)

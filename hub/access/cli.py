@@ -48,11 +48,6 @@ def explain_command(
 
     async def load(services: AuthServices) -> Principal:
         client = await services.clients.get(client_id)
-        if client is None:  # a demo client, in a fresh demo directory?
-            from connectors.demo.clients import seed_demo_client
-
-            await seed_demo_client(services.clients, client_id)
-            client = await services.clients.get(client_id)
         if client is None:
             raise click.ClickException(f"No client '{client_id}'. `hub clients list` shows them.")
         if not client.active:

@@ -26,6 +26,7 @@ OUTCOMES = (
     "error",
     "audit-read",
     "purge",
+    "token-issued",
 )
 
 #: What a redacted value is replaced with.

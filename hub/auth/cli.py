@@ -9,8 +9,10 @@ Registered on the `hub` group by `register(cli)`.
 
 from __future__ import annotations
 
+import getpass
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,12 +20,15 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub._cli import data_dir_option, run_on_database
+from hub.audit.errors import AuditUnavailable
+from hub.audit.events import AuditEvent
+from hub.audit.store import AuditStore
 from hub.auth.clients import ClientError, ClientRecord
 from hub.auth.issuers import IssuerConfigError
 from hub.auth.principal import OrganisationType
 from hub.auth.scopes import SCOPES
 from hub.auth.services import AuthServices
-from hub.auth.tokens import ScopeNotAllowed
+from hub.auth.tokens import IssuedToken, ScopeNotAllowed
 from hub.config.settings import HubSettings
 
 __all__ = ["clients", "keys", "register", "token"]
@@ -117,7 +122,7 @@ def clients_list(data_dir: Path) -> None:
     records = _run(data_dir, fetch)
     if not records:
         click.echo(
-            "No clients. `hub clients add` makes one; `hub token --client investigator` seeds the demo's."
+            "No clients. `hub clients add` makes one; `hub demo clients` seeds the demo's."
         )
         return
     rows = [("CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "REVOKED")]
@@ -150,25 +155,47 @@ def clients_revoke(client_id: str, data_dir: Path) -> None:
 
 
 @click.command()
-@click.option(
-    "--client", "client_id", required=True, help="The client (a demo client name seeds the demo's)."
-)
+@click.option("--client", "client_id", required=True, help="The client: one `hub clients add` made.")
 @click.option("--scope", "scopes", multiple=True, help="Ask for only these of its scopes (repeat).")
 @data_dir_option
 def token(client_id: str, scopes: tuple[str, ...], data_dir: Path) -> None:
     """Print an access token for a client, and nothing else: `TOKEN=$(hub token --client investigator)`.
 
-    No secret is needed: whoever can reach the hub's database can manage its clients anyway.
+    No secret is needed: whoever can reach the hub's database can manage its clients anyway. The client must
+    exist (this never makes one: `hub clients add` does, and `hub demo` seeds the demo's), and the minting is
+    audited (outcome `token-issued`, with the operating-system user who asked and the token's `jti`).
     """
 
-    async def issue(services: AuthServices) -> str:
-        if await services.clients.get(client_id) is None:  # a demo client, in a fresh demo directory?
-            from connectors.demo.clients import seed_demo_client
+    async def issue(settings: HubSettings, engine: AsyncEngine) -> str:
+        services = AuthServices.from_settings(settings, engine)
+        try:
+            await services.open()
+            client, issued = await services.issue_for(client_id, scopes or None)
+        finally:
+            await services.aclose()
+        audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
+        try:
+            await audit.append(_minted(client, issued))  # no token is printed unless this is written
+        finally:
+            await audit.aclose()
+        return issued.access_token
 
-            await seed_demo_client(services.clients, client_id)
-        return await services.token_for(client_id, scopes or None)
+    caller_errors = (ClientError, ScopeNotAllowed, IssuerConfigError)
+    click.echo(run_on_database(data_dir, issue, caller_errors=caller_errors, unusable=(AuditUnavailable,))[0])
 
-    click.echo(_run(data_dir, issue))
+
+def _minted(client: ClientRecord, issued: IssuedToken) -> AuditEvent:
+    """The audit event of a token printed by `hub token`: who asked, for which client, which token."""
+    now = datetime.now(UTC)
+    return AuditEvent(
+        occurred_at=now, request_id=f"cli-token-{uuid.uuid4()}", client_id=client.client_id,
+        subject=f"os-user:{getpass.getuser()}", organisation=client.organisation,
+        organisation_type=client.organisation_type.value, scopes=tuple(issued.scope.split()), purpose=None,
+        justification=None, operation_name="hub token", document=None,
+        variables={"jti": issued.jti, "expires_at": (now + timedelta(seconds=issued.expires_in)).isoformat()},
+        denied_fields=(), disclosed=(), failed_partners=(), outcome="token-issued", http_status=0,
+        latency_ms=0.0,
+    )  # fmt: skip
 
 
 @click.group()

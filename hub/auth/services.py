@@ -13,12 +13,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
-from hub.auth.clients import ClientStore, UnknownClient
+from hub.auth.clients import ClientRecord, ClientStore, UnknownClient
 from hub.auth.endpoints import auth_routes
 from hub.auth.issuers import TrustedIssuers
 from hub.auth.keys import KeyStore
 from hub.auth.person_id_keys import PersonIdKeys
-from hub.auth.tokens import TokenIssuer, TokenValidator
+from hub.auth.tokens import IssuedToken, TokenIssuer, TokenValidator
 from hub.config.settings import HubSettings
 
 __all__ = ["AuthServices", "ClientNotActive"]
@@ -118,8 +118,18 @@ class AuthServices:
         return auth_routes(self.clients, self.issuer, self.keys)
 
     async def token_for(self, client_id: str, scopes: Iterable[str] | None = None) -> str:
-        """A token for an existing, active client, without its secret (for `hub token` and the demo
-        banner: whoever can reach the database can make clients anyway).
+        """A token for an existing, active client, without its secret (for the demo banner: whoever can
+        reach the database can make clients anyway). `issue_for` says more about it.
+
+        Raises:
+            as `issue_for`.
+        """
+        return (await self.issue_for(client_id, scopes))[1].access_token
+
+    async def issue_for(
+        self, client_id: str, scopes: Iterable[str] | None = None
+    ) -> tuple[ClientRecord, IssuedToken]:
+        """A token for an existing, active client, without its secret, and the client it was issued to.
 
         Args:
             client_id: The client.
@@ -134,4 +144,4 @@ class AuthServices:
             raise ClientNotActive(f"No client {client_id!r}; `hub clients list` shows the clients.")
         if not client.active:
             raise ClientNotActive(f"Client {client_id!r} is revoked; it gets no tokens.")
-        return (await self.issuer.issue(client, scopes)).access_token
+        return client, await self.issuer.issue(client, scopes)

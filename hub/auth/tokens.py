@@ -77,6 +77,8 @@ class IssuedToken:
     expires_in: int
     scope: str
     token_type: str = "Bearer"
+    #: The token's `jti`: the id every audit event of its requests names.
+    jti: str = ""
 
 
 class _Client:
@@ -160,7 +162,9 @@ class TokenIssuer:
         token = generator.generate(
             "client_credentials", _Client(client, scope), scope=scope, include_refresh_token=False
         )
-        return IssuedToken(access_token=token["access_token"], expires_in=self.ttl, scope=scope)
+        access_token = token["access_token"]
+        jti = str(_peek(access_token)[1].get("jti", ""))
+        return IssuedToken(access_token=access_token, expires_in=self.ttl, scope=scope, jti=jti)
 
 
 def _b64json(segment: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from hub.access.explain import explain
@@ -21,6 +22,13 @@ QUERY = """query { searchPersons(criteria: {familyName: "Kilbride"}) { people {
 def decisions_for(principal: Principal) -> dict[str, tuple[bool, str]]:
     found = explain(create_schema()._schema, QUERY, principal, SharingPolicy())
     return {d.path: (d.allowed, d.reason) for d in found}
+
+
+@pytest.fixture(autouse=True)
+def demo_clients(tmp_path: Path) -> None:
+    """The demo clients in the hub's database, as `hub demo` makes them (`hub explain` never does)."""
+    seeded = CliRunner().invoke(cli, ["demo", "clients", "--data-dir", str(tmp_path / "hub")])
+    assert seeded.exit_code == 0, seeded.output
 
 
 def test_investigator_is_allowed_everything_but_the_reasons_name_the_record_rules() -> None:

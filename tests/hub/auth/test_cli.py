@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from connectors.demo.cli import demo
+from hub.audit.events import AuditEvent
+from hub.audit.queries import AuditFilter
+from hub.audit.store import AuditStore
 from hub.auth.cli import register
 from hub.auth.principal import Principal
 from hub.auth.services import AuthServices
@@ -57,7 +62,63 @@ def validate(data_dir: Path, token: str) -> Principal:
     return asyncio.run(main())
 
 
-def test_token_for_a_demo_client_seeds_the_demo_and_prints_only_a_jwt(run: Invoke, tmp_path: Path) -> None:
+def seed_demo(data_dir: Path, env: dict[str, str] | None = None) -> Result:
+    """`hub demo clients`: the only command that makes the demo clients outside `hub demo` itself."""
+    result = CliRunner().invoke(demo, ["clients", "--data-dir", str(data_dir)], env=env)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, run: Invoke) -> Invoke:
+    seed_demo(tmp_path)
+    return run
+
+
+def audit_events(data_dir: Path) -> list[AuditEvent]:
+    async def main() -> list[AuditEvent]:
+        engine = create_engine(HubSettings(data_dir=data_dir).effective_database_url)
+        try:
+            return [stored.event for stored in await AuditStore(engine).events(AuditFilter(), first=100)]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def test_token_never_makes_a_client_not_even_a_demo_one(run: Invoke) -> None:
+    result = run("token", "--client", "investigator")
+
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "No client 'investigator'" in result.stderr
+    assert run("clients", "list").stdout.startswith("No clients.")
+
+
+def test_demo_clients_seeds_each_demo_client_once_and_prints_their_secrets(tmp_path: Path) -> None:
+    first = seed_demo(tmp_path)
+    assert [line.split()[0] for line in first.stdout.splitlines()] == [
+        "investigator", "frontline", "child-protection", "auditor", "developer"
+    ]  # fmt: skip
+    assert "5 added" in first.stderr
+    again = seed_demo(tmp_path)
+    assert again.stdout == "" and "all there already" in again.stderr
+
+
+def test_minting_a_token_is_audited_with_who_asked_and_the_token_id(seeded: Invoke, tmp_path: Path) -> None:
+    token = seeded("token", "--client", "frontline", "--scope", "person:match").stdout.strip()
+
+    minted = [e for e in audit_events(tmp_path) if e.outcome == "token-issued"]
+
+    assert len(minted) == 1
+    event = minted[0]
+    assert event.client_id == "frontline" and event.scopes == ("person:match",)
+    assert event.subject == f"os-user:{getpass.getuser()}" and event.operation_name == "hub token"
+    assert event.variables["jti"] == claims_of(token)["jti"]
+    assert token not in repr(event)  # the token itself is never written down
+
+
+def test_token_for_an_existing_client_prints_only_a_jwt(seeded: Invoke, tmp_path: Path) -> None:
+    run = seeded
     result = run("token", "--client", "investigator")
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
@@ -74,12 +135,9 @@ def test_token_for_a_demo_client_seeds_the_demo_and_prints_only_a_jwt(run: Invok
     assert principal.client_id == "investigator"
     assert (tmp_path / "hub.db").exists()
 
-    listed = run("clients", "list")
-    for name in ("investigator", "frontline", "child-protection", "auditor", "developer"):
-        assert name in listed.stdout
 
-
-def test_token_can_ask_for_fewer_scopes(run: Invoke) -> None:
+def test_token_can_ask_for_fewer_scopes(seeded: Invoke) -> None:
+    run = seeded
     result = run("token", "--client", "frontline", "--scope", "person:match")
     assert result.exit_code == 0, result.output
     assert claims_of(result.stdout.strip())["scope"] == "person:match"
@@ -140,7 +198,8 @@ def test_revoking_an_unknown_client_fails(run: Invoke) -> None:
     assert result.exit_code == 1 and "No client 'ghost'" in result.stderr
 
 
-def test_keys_rotate_and_list(run: Invoke, tmp_path: Path) -> None:
+def test_keys_rotate_and_list(seeded: Invoke, tmp_path: Path) -> None:
+    run = seeded
     before = run("token", "--client", "developer").stdout.strip()
     rotated = run("keys", "rotate")
     assert rotated.exit_code == 0, rotated.output
@@ -157,14 +216,16 @@ def test_keys_rotate_and_list(run: Invoke, tmp_path: Path) -> None:
 
 def test_hub_database_url_wins_over_the_data_directory(run: Invoke, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere" / "shared.db"
+    seed_demo(tmp_path, env={"HUB_DATABASE_URL": f"sqlite:///{elsewhere}"})
     result = run("token", "--client", "auditor", env={"HUB_DATABASE_URL": f"sqlite:///{elsewhere}"})
     assert result.exit_code == 0, result.output
     assert elsewhere.exists() and not (tmp_path / "hub.db").exists()
 
 
 def test_keys_rotate_person_ids_makes_a_new_person_id_key_and_leaves_token_signing_alone(
-    run: Invoke, tmp_path: Path
+    seeded: Invoke, tmp_path: Path
 ) -> None:
+    run = seeded
     before = run("token", "--client", "developer").stdout.strip()
 
     rotated = run("keys", "rotate", "--person-ids")

@@ -76,6 +76,7 @@ def two_hubs(
 
 async def test_two_hubs_under_load_keep_one_whole_chain(two_hubs: tuple[list[str], dict[str, str]]) -> None:
     urls, env = two_hubs
+    subprocess.run([sys.executable, "-m", "hub", "demo", "clients"], env=env, capture_output=True, check=True)
     token = subprocess.run(
         [sys.executable, "-m", "hub", "token", "--client", "investigator"],
         env=env,
