@@ -97,6 +97,21 @@ class HubSettings(BaseSettings):
         description="Memory, in bytes (estimated from the text), that parsed and validated documents may "
         "take in each hub process's cache; only documents that passed every check are kept.",
     )
+    max_query_cost: int = Field(
+        default=10_000,
+        ge=1,
+        description="Demand control: the highest estimated cost an operation may have "
+        "(`docs/demand-control.md`) unless its client has its own budget; a costlier one is refused whole "
+        "with QUERY_TOO_EXPENSIVE before any partner is asked.",
+    )
+    cost_per_partner_call: int = Field(
+        default=10, ge=0, description="Demand control: what one partner call adds to an operation's cost."
+    )
+    cost_assumed_list_size: int = Field(
+        default=5,
+        ge=1,
+        description="Demand control: the items a list is assumed to hold when no argument says how many.",
+    )
     max_source_records: int = Field(
         default=250,
         ge=1,

@@ -41,6 +41,7 @@ from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
 from hub.http.request import GRAPHQL_RESPONSE, JSON, parse_graphql_request, response_media_type
 from hub.schema import HubContext, HubSchema
+from hub.schema.cost import CostModel
 from hub.schema.documents import PreparedDocument, operation_name_of
 from hub.schema.extensions import classify
 
@@ -86,6 +87,7 @@ class GraphQLEndpoint:
             policy,
         )
         self.person_ids = person_ids
+        self.cost_model = CostModel.of(partners, settings)
         self.allowed_methods = "GET, POST" if settings.allow_get_queries else "POST"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -153,6 +155,7 @@ class GraphQLEndpoint:
             audit=self.audit,
             document=prepared,
             person_ids=self.person_ids,
+            cost_model=self.cost_model,
         )
         allowed = {OperationType.QUERY} if request.method == "GET" else _ALL_OPERATIONS
         try:

@@ -20,6 +20,7 @@ from hub.federation.ids import PersonIds
 if TYPE_CHECKING:
     from hub.access.analysis import FieldUse
     from hub.audit.store import AuditStore
+    from hub.schema.cost import Cost, CostModel
     from hub.schema.documents import PreparedDocument
 
 __all__ = ["HubContext", "Info"]
@@ -48,6 +49,14 @@ class HubContext:
     person_ids: PersonIds | None = None
     #: Partner source records the person ids of this request named so far (HUB_MAX_SOURCE_RECORDS).
     source_records: int = 0
+    #: How operations are costed (None: they are not, e.g. in `hub explain`); the estimate, once made.
+    cost_model: CostModel | None = None
+    cost: Cost | None = None
+
+    @property
+    def cost_limit(self) -> int:
+        """The most this caller's operations may cost (demand control: `hub.schema.cost`)."""
+        return self.settings.max_query_cost
 
     @property
     def principal(self) -> Principal:

@@ -2,8 +2,9 @@
 
 `classify` gives an error its `extensions.code` and masks anything the hub did not mean to say (an internal
 error never shows a traceback, SQL or a partner URL); the endpoint applies it to every error of an answer,
-in one place. `HubErrors` runs after each operation: it appends one error per failed partner, naming it,
-and `extensions.partners` lists every partner the request touched.
+in one place. `HubErrors` runs after each operation: it appends one error per failed partner, naming it;
+`extensions.partners` lists every partner the request touched, and `extensions.cost` the operation's
+estimated cost (`hub.schema.cost`) beside the caller's limit.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class HubErrors(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         context = self._context()
-        if context is None or not context.federation.ledger.statuses():
+        if context is None:
             return {}
-        return {"partners": [s.as_extension() for s in context.federation.ledger.statuses()]}
+        results: dict[str, Any] = {}
+        if context.cost is not None:
+            results["cost"] = context.cost.as_extension(context.cost_limit)
+        if context.federation.ledger.statuses():
+            results["partners"] = [s.as_extension() for s in context.federation.ledger.statuses()]
+        return results

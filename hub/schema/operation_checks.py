@@ -4,6 +4,8 @@
 - Introspection (`__schema`, `__type`, anywhere in the document: fragments too) needs `schema:introspect`
   unless the setting opens it to everyone.
 - An operation that reads personal data needs a stated purpose the client may use (`hub.access.purpose`).
+- Demand control: an operation whose estimated cost (`hub.schema.cost`) is over the caller's budget is refused
+  whole (QUERY_TOO_EXPENSIVE), as a request error, before any partner is asked.
 - In strict mode (`HUB_REJECT_UNAUTHORIZED_OPERATIONS`), one denied field refuses the whole operation.
 Field-by-field denial otherwise happens at each field (`hub.access.scopes_directive`).
 """
@@ -19,10 +21,11 @@ from hub.access.analysis import FieldUse, field_uses
 from hub.access.policy import satisfies
 from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpose
 from hub.access.scopes_directive import ScopeDenied
-from hub.errors import INTROSPECTION_NOT_ALLOWED, UNAUTHENTICATED, HubError
+from hub.errors import INTROSPECTION_NOT_ALLOWED, QUERY_TOO_EXPENSIVE, UNAUTHENTICATED, HubError
 from hub.schema.context import HubContext
+from hub.schema.cost import estimate
 
-__all__ = ["IntrospectionNotAllowed", "OperationChecks", "Unauthenticated"]
+__all__ = ["IntrospectionNotAllowed", "OperationChecks", "QueryTooExpensive", "Unauthenticated"]
 
 
 class Unauthenticated(HubError):
@@ -31,6 +34,10 @@ class Unauthenticated(HubError):
 
 class IntrospectionNotAllowed(HubError):
     code = INTROSPECTION_NOT_ALLOWED.name
+
+
+class QueryTooExpensive(HubError):
+    code = QUERY_TOO_EXPENSIVE.name
 
 
 class OperationChecks(SchemaExtension):
@@ -67,7 +74,10 @@ class OperationChecks(SchemaExtension):
                 "This operation reads protected data: send an access token (Authorization: Bearer ...).",
                 fields=[u.path for u in protected][:20],
             )
-        # Past authentication the operation runs (a refusal from here on is an answer with `data`).
+        if context.cost_model is not None:  # demand control, before anything runs
+            self._cost(context, document)
+        # Past authentication and demand control the operation runs (a refusal from here on is an answer with
+        # `data`).
         context.executed = True
         # Anywhere in the document (fragments, inline fragments, aliases), not only at the root.
         if not context.may_introspect and validate(schema, document, [NoSchemaIntrospectionCustomRule]):
@@ -90,3 +100,24 @@ class OperationChecks(SchemaExtension):
                     f"Not authorised to read {', '.join(denied[:10])}: the whole operation is refused.",
                     deniedFields=denied,
                 )
+
+    def _cost(self, context: HubContext, document: DocumentNode) -> None:
+        assert context.cost_model is not None
+        cost = estimate(
+            self.execution_context.schema._schema,
+            document,
+            self.execution_context.operation_name,
+            self.execution_context.variables,
+            context.cost_model,
+        )
+        limit = context.cost_limit
+        if cost.total > limit:
+            raise QueryTooExpensive(
+                f"The operation would cost {cost.total} (about {cost.partner_calls} partner calls); the most "
+                f"this client may spend on one is {limit}. Ask for fewer people (first) or fewer kinds of "
+                "records, or split the operation.",
+                cost=cost.total,
+                partnerCalls=cost.partner_calls,
+                limit=limit,
+            )
+        context.cost = cost

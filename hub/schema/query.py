@@ -20,6 +20,7 @@ from hub.federation.engine import SourcesDiverged
 from hub.federation.ids import InvalidPersonId, PersonIdExpired
 from hub.schema.audit import AuditEventFilter, AuditEventPage, check_page_size, decode_cursor, page_of
 from hub.schema.context import Info
+from hub.schema.cost import ListSize
 from hub.schema.match import MatchResult, PartnerMatch
 from hub.schema.partners import Partner, partners_of
 from hub.schema.person import Person, selected_record_kinds
@@ -92,6 +93,7 @@ class Query:
     @strawberry.field(
         description="Search every partner at once; records of the same person are merged.",
         extensions=[requires_scopes(["person:read"])],
+        directives=[ListSize(assumed_size=20, slicing_arguments=["first"], sized_fields=["people"])],
     )
     async def search_persons(
         self, info: Info, criteria: PersonCriteria, first: int | None = 20
@@ -150,6 +152,7 @@ class Query:
     @strawberry.field(
         description="Audit events, oldest first, with cursor paging. An auditor never sees their own events.",
         extensions=[requires_scopes(["audit:read"])],
+        directives=[ListSize(assumed_size=50, slicing_arguments=["first"], sized_fields=["events"])],
     )
     async def audit_events(
         self, info: Info, filter: AuditEventFilter | None = None, first: int = 50, after: str | None = None
@@ -164,6 +167,7 @@ class Query:
         description="Every event that disclosed any of this person's source records, across partners and "
         "merged identities. An auditor never sees their own events.",
         extensions=[requires_scopes(["audit:read"])],
+        directives=[ListSize(assumed_size=50, slicing_arguments=["first"], sized_fields=["events"])],
     )
     async def access_log(
         self, info: Info, person_id: strawberry.ID, first: int = 50, after: str | None = None

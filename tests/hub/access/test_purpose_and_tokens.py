@@ -57,7 +57,9 @@ async def test_public_fields_need_no_token(hub: HubClient) -> None:
     response = await hub.post("{ __typename }", client=None)
 
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    body = response.json()
+    assert body["data"] == {"__typename": "Query"} and "errors" not in body
+    assert body["extensions"]["cost"]["estimated"] == 0
 
 
 async def test_introspection_needs_the_schema_introspect_scope(hub: HubClient) -> None:
