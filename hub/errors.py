@@ -16,8 +16,9 @@ Request errors: malformed requests (BAD_REQUEST, METHOD_NOT_ALLOWED,
 UNSUPPORTED_MEDIA_TYPE, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, OPERATION_RESOLUTION_FAILURE),
 requests past a limit (REQUEST_TOO_LARGE, QUERY_TOO_LARGE, QUERY_TOO_COMPLEX, QUERY_TOO_EXPENSIVE: the
 settings HUB_MAX_REQUEST_BYTES, HUB_MAX_QUERY_TOKENS, HUB_MAX_ANONYMOUS_QUERY_BYTES, HUB_MAX_QUERY_DEPTH,
-HUB_MAX_QUERY_ALIASES, HUB_MAX_REPEATED_FIELDS, HUB_MAX_QUERY_COST), refused tokens (UNAUTHENTICATED) and the
-hub's own failures (SERVICE_UNAVAILABLE, AUDIT_UNAVAILABLE, INTERNAL_SERVER_ERROR).
+HUB_MAX_QUERY_ALIASES, HUB_MAX_REPEATED_FIELDS, HUB_MAX_QUERY_COST), requests over a rate limit
+(RATE_LIMITED), refused tokens (UNAUTHENTICATED) and the hub's own failures (SERVICE_UNAVAILABLE,
+AUDIT_UNAVAILABLE, RATE_LIMITS_UNAVAILABLE, INTERNAL_SERVER_ERROR).
 
 Partner failures are not raised to the caller at all: they become one error per failed partner, with the
 codes of `connectors.errors` (PARTNER_UNAVAILABLE, PARTNER_TIMEOUT, PARTNER_BAD_RESPONSE), beside the data
@@ -59,6 +60,8 @@ __all__ = [
     "QUERY_TOO_COMPLEX",
     "QUERY_TOO_EXPENSIVE",
     "QUERY_TOO_LARGE",
+    "RATE_LIMITED",
+    "RATE_LIMITS_UNAVAILABLE",
     "REQUEST_TOO_LARGE",
     "SERVICE_UNAVAILABLE",
     "UNAUTHENTICATED",
@@ -102,6 +105,8 @@ REQUEST_TOO_LARGE = ErrorCode("REQUEST_TOO_LARGE", 413, "limit-exceeded")
 QUERY_TOO_LARGE = ErrorCode("QUERY_TOO_LARGE", 400, "limit-exceeded")
 QUERY_TOO_COMPLEX = ErrorCode("QUERY_TOO_COMPLEX", 400, "limit-exceeded")
 QUERY_TOO_EXPENSIVE = ErrorCode("QUERY_TOO_EXPENSIVE", 400, "limit-exceeded")
+RATE_LIMITED = ErrorCode("RATE_LIMITED", 429, "limit-exceeded")
+RATE_LIMITS_UNAVAILABLE = ErrorCode("RATE_LIMITS_UNAVAILABLE", 503, "error")
 UNAUTHENTICATED = ErrorCode("UNAUTHENTICATED", 401, "unauthenticated")
 SERVICE_UNAVAILABLE = ErrorCode("SERVICE_UNAVAILABLE", 503, "error")
 AUDIT_UNAVAILABLE = ErrorCode("AUDIT_UNAVAILABLE", 503, "error")
@@ -139,6 +144,8 @@ CATALOGUE: dict[str, ErrorCode] = {
             QUERY_TOO_LARGE,
             QUERY_TOO_COMPLEX,
             QUERY_TOO_EXPENSIVE,
+            RATE_LIMITED,
+            RATE_LIMITS_UNAVAILABLE,
             UNAUTHENTICATED,
             SERVICE_UNAVAILABLE,
             AUDIT_UNAVAILABLE,
@@ -217,6 +224,8 @@ class RequestRefused(Exception):
     def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
         super().__init__(message)
         self.code, self.message, self.details = code, message, details
+        #: HTTP headers the refusal carries (Retry-After, Allow).
+        self.headers: dict[str, str] = {}
 
     def body(self) -> bytes:
         return error_body([(self.message, self.code, self.details)])

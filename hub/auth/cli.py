@@ -23,9 +23,9 @@ from hub._cli import data_dir_option, run_on_database
 from hub.audit.errors import AuditUnavailable
 from hub.audit.events import AuditEvent
 from hub.audit.store import AuditStore
-from hub.auth.clients import ClientError, ClientRecord
+from hub.auth.clients import ClientError, ClientRecord, UnknownClient
 from hub.auth.issuers import IssuerConfigError
-from hub.auth.principal import OrganisationType
+from hub.auth.principal import ClientLimits, OrganisationType
 from hub.auth.scopes import SCOPES
 from hub.auth.services import AuthServices
 from hub.auth.tokens import IssuedToken, ScopeNotAllowed
@@ -87,6 +87,23 @@ def clients() -> None:
 )
 @click.option("--purpose", "purposes", multiple=True, help="A purpose it may state (repeat; none: any).")
 @click.option("--description", default="", help="Free text for the operators.")
+@click.option(
+    "--rate-limit",
+    default=None,
+    help="Its rate limits, e.g. '20/second;1000/hour' (default: HUB_RATE_LIMIT). Shared by every replica "
+    "where HUB_REDIS_URL is set.",
+)
+@click.option(
+    "--max-cost",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The most one of its operations may cost (demand control; default: HUB_MAX_QUERY_COST).",
+)
+@click.option(
+    "--trusted-documents-only",
+    is_flag=True,
+    help="It may run only documents registered for it (`hub documents add`), sent by hash.",
+)
 @data_dir_option
 def clients_add(
     client_id: str,
@@ -95,13 +112,17 @@ def clients_add(
     scopes: tuple[str, ...],
     purposes: tuple[str, ...],
     description: str,
+    rate_limit: str | None,
+    max_cost: int | None,
+    trusted_documents_only: bool,
     data_dir: Path,
 ) -> None:
     """Add a client and print its secret (shown this once only) on stdout."""
+    limits = ClientLimits(rate_limit, max_cost, trusted_documents_only)
 
     async def add(services: AuthServices) -> str:
         return await services.clients.add(
-            client_id, organisation, organisation_type, scopes, purposes or None, description
+            client_id, organisation, organisation_type, scopes, purposes or None, description, limits=limits
         )
 
     secret = _run(data_dir, add)
@@ -121,11 +142,9 @@ def clients_list(data_dir: Path) -> None:
 
     records = _run(data_dir, fetch)
     if not records:
-        click.echo(
-            "No clients. `hub clients add` makes one; `hub demo clients` seeds the demo's."
-        )
+        click.echo("No clients. `hub clients add` makes one; `hub demo clients` seeds the demo's.")
         return
-    rows = [("CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "REVOKED")]
+    rows = [("CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "LIMITS", "REVOKED")]
     for r in records:
         purposes = ",".join(sorted(r.purposes)) if r.purposes is not None else "any"
         rows.append(
@@ -135,10 +154,64 @@ def clients_list(data_dir: Path) -> None:
                 r.organisation_type.value,
                 ",".join(sorted(r.scopes)),
                 purposes,
+                _limits(r.limits),
                 _when(r.revoked_at),
             )
         )
     click.echo(_table(rows))
+
+
+def _limits(limits: ClientLimits) -> str:
+    shown = [
+        *([f"rate={limits.rate_limit}"] if limits.rate_limit is not None else []),
+        *([f"cost={limits.max_query_cost}"] if limits.max_query_cost is not None else []),
+        *(["trusted-documents-only"] if limits.trusted_documents_only else []),
+    ]
+    return ",".join(shown) or "defaults"
+
+
+@clients.command("set")
+@click.argument("client_id")
+@click.option(
+    "--rate-limit",
+    default=None,
+    help="Its rate limits, e.g. '20/second;1000/hour'; 'default': none of its own.",
+)
+@click.option("--max-cost", default=None, help="Its cost budget per operation; 'default': none of its own.")
+@click.option(
+    "--trusted-documents-only/--any-documents",
+    default=None,
+    help="Whether it may run only documents registered for it.",
+)
+@data_dir_option
+def clients_set(
+    client_id: str,
+    rate_limit: str | None,
+    max_cost: str | None,
+    trusted_documents_only: bool | None,
+    data_dir: Path,
+) -> None:
+    """Change a client's limits (only those given); running hubs apply them within
+    HUB_CLIENT_CACHE_SECONDS."""
+    if max_cost not in (None, "default") and not (max_cost.isdigit() and int(max_cost) >= 1):
+        raise click.BadParameter(
+            f"{max_cost!r} is not a whole number of 1 or more, nor 'default'.", param_hint="--max-cost"
+        )
+
+    async def change(services: AuthServices) -> ClientRecord:
+        record = await services.clients.get(client_id)
+        if record is None:
+            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        now = record.limits
+        limits = ClientLimits(
+            now.rate_limit if rate_limit is None else (None if rate_limit == "default" else rate_limit),
+            now.max_query_cost if max_cost is None else (None if max_cost == "default" else int(max_cost)),
+            now.trusted_documents_only if trusted_documents_only is None else trusted_documents_only,
+        )
+        return await services.clients.set_limits(client_id, limits)
+
+    record = _run(data_dir, change)
+    click.echo(f"Client {client_id!r}: {_limits(record.limits)}.", err=True)
 
 
 @clients.command("revoke")

@@ -17,21 +17,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import builtins
+import dataclasses
 import hashlib
 import hmac
 import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from limits import parse_many
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.auth.principal import OrganisationType
+from hub.auth.principal import ClientLimits, OrganisationType
 from hub.auth.scopes import SCOPES
 from hub.auth.tables import oauth_client
 from hub.db import as_utc
@@ -42,6 +44,7 @@ __all__ = [
     "ClientStore",
     "DuplicateClient",
     "UnknownClient",
+    "check_rate_limit",
     "hash_secret",
     "verify_secret",
 ]
@@ -81,6 +84,7 @@ class ClientRecord:
     description: str
     created_at: datetime
     revoked_at: datetime | None = None
+    limits: ClientLimits = field(default_factory=ClientLimits)
 
     @property
     def active(self) -> bool:
@@ -139,7 +143,39 @@ def _record(row: Any) -> ClientRecord:
         description=row.description,
         created_at=as_utc(row.created_at),
         revoked_at=as_utc(row.revoked_at) if row.revoked_at is not None else None,
+        limits=ClientLimits(row.rate_limit, row.max_query_cost, bool(row.trusted_documents_only)),
     )
+
+
+def _checked(limits: ClientLimits) -> ClientLimits:
+    """The limits, checked (the rate limit stripped).
+
+    Raises:
+        ClientError: one is not acceptable.
+    """
+    if limits.max_query_cost is not None and limits.max_query_cost < 1:
+        raise ClientError(f"a cost budget must be 1 or more, not {limits.max_query_cost}")
+    if limits.rate_limit is None:
+        return limits
+    return dataclasses.replace(limits, rate_limit=check_rate_limit(limits.rate_limit))
+
+
+def check_rate_limit(text: str) -> str:
+    """`text`, stripped, if it is rate limits in the `limits` notation ("20/second;1000/hour").
+
+    Raises:
+        ClientError: it is not.
+    """
+    try:
+        items = parse_many(text)
+    except ValueError:
+        items = []
+    if not items:
+        raise ClientError(
+            f"rate limit {text!r} is not in the form '20/second;1000/hour' (amounts per second, minute, "
+            "hour or day, separated by ';')"
+        )
+    return text.strip()
 
 
 class ClientStore:
@@ -147,13 +183,14 @@ class ClientStore:
 
     Args:
         engine: The hub's database.
-        cache_seconds: How long `is_active` trusts its memory (0: ask the database every time).
+        cache_seconds: How long `limits_of` (and `is_active`) trusts its memory (0: ask the database every
+            time).
     """
 
     def __init__(self, engine: AsyncEngine, cache_seconds: float = 5.0) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
-        self._active: dict[str, tuple[bool, float]] = {}
+        self._active: dict[str, tuple[ClientLimits | None, float]] = {}
         self._dummy_hash: str | None = None
 
     async def add(
@@ -165,6 +202,7 @@ class ClientStore:
         purposes: Iterable[str] | None = None,
         description: str = "",
         secret: str | None = None,
+        limits: ClientLimits | None = None,
     ) -> str:
         """Register a client and return its secret (the only time it can be read).
 
@@ -176,12 +214,14 @@ class ClientStore:
             purposes: The purpose codes it may state; None: any purpose.
             description: Free text for the operators.
             secret: Its secret (16 characters or more); None: a random one.
+            limits: Its rate limits, cost budget and trusted-documents mode; None: the hub's defaults.
 
         Raises:
             ClientError: a value is not acceptable (the message names it and says what is).
             DuplicateClient: the id is taken.
         """
         kind = self._check(client_id, organisation, organisation_type, scopes, purposes, secret)
+        limits = _checked(limits or ClientLimits())
         secret = secret if secret is not None else secrets.token_urlsafe(32)
         scope_list = sorted(set(scopes))
         purpose_text = " ".join(sorted(set(purposes))) if purposes is not None else None
@@ -204,6 +244,9 @@ class ClientStore:
                         description=description,
                         created_at=datetime.now(UTC),
                         revoked_at=None,
+                        rate_limit=limits.rate_limit,
+                        max_query_cost=limits.max_query_cost,
+                        trusted_documents_only=limits.trusted_documents_only,
                     )
                 )
         except IntegrityError as exc:  # another process added the same id between our check and insert
@@ -310,18 +353,53 @@ class ClientStore:
             raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
         return record
 
+    async def set_limits(self, client_id: str, limits: ClientLimits) -> ClientRecord:
+        """Change a client's rate limits, cost budget and trusted-documents mode (all three, as given);
+        every replica applies them within `cache_seconds`.
+
+        Raises:
+            ClientError: a limit is not acceptable.
+            UnknownClient: there is no such client.
+        """
+        limits = _checked(limits)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(oauth_client)
+                .where(oauth_client.c.client_id == client_id)
+                .values(
+                    rate_limit=limits.rate_limit,
+                    max_query_cost=limits.max_query_cost,
+                    trusted_documents_only=limits.trusted_documents_only,
+                )
+            )
+        self._active.pop(client_id, None)
+        record = await self.get(client_id)
+        if record is None:
+            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        return record
+
     async def is_active(self, client_id: str) -> bool:
         """Whether the client exists and is not revoked: from memory if asked within `cache_seconds`."""
+        return await self.limits_of(client_id) is not None
+
+    async def limits_of(self, client_id: str) -> ClientLimits | None:
+        """The limits of an active client; None if it does not exist or is revoked. From memory if asked
+        within `cache_seconds`: every request asks, and a change or a revocation must reach every replica."""
         now = time.monotonic()
         cached = self._active.get(client_id)
         if cached is not None and now - cached[1] < self.cache_seconds:
             return cached[0]
+        columns = (
+            oauth_client.c.revoked_at,
+            oauth_client.c.rate_limit,
+            oauth_client.c.max_query_cost,
+            oauth_client.c.trusted_documents_only,
+        )
         async with self.engine.connect() as conn:
-            revoked_at = await conn.execute(
-                select(oauth_client.c.revoked_at).where(oauth_client.c.client_id == client_id)
-            )
-            row = revoked_at.first()
-        active = row is not None and row.revoked_at is None
+            row = (await conn.execute(select(*columns).where(oauth_client.c.client_id == client_id))).first()
+        limits = None
+        if row is not None and row.revoked_at is None:
+            limits = ClientLimits(row.rate_limit, row.max_query_cost, bool(row.trusted_documents_only))
         if self.cache_seconds > 0:
-            self._active[client_id] = (active, now)
-        return active
+            self._active[client_id] = (limits, now)
+        return limits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["ANONYMOUS", "OrganisationType", "Principal"]
+__all__ = ["ANONYMOUS", "ClientLimits", "OrganisationType", "Principal"]
 
 
 class OrganisationType(enum.StrEnum):
@@ -15,6 +15,18 @@ class OrganisationType(enum.StrEnum):
     CHILD_PROTECTION_AGENCY = "child-protection-agency"
     AUDITOR = "auditor"
     DEVELOPER = "developer"
+
+
+@dataclass(frozen=True)
+class ClientLimits:
+    """What a client may spend, from its record; None: the hub's default setting."""
+
+    #: Its rate limits, in the `limits` notation ("20/second;1000/hour"); None: HUB_RATE_LIMIT.
+    rate_limit: str | None = None
+    #: Its demand-control budget per operation; None: HUB_MAX_QUERY_COST.
+    max_query_cost: int | None = None
+    #: Whether it may run only documents registered for it (trusted documents).
+    trusted_documents_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,8 @@ class Principal:
     purposes: frozenset[str] | None = None
     issuer: str | None = None
     token_id: str | None = None
+    #: Its client's limits (the hub's own clients; a trusted issuer's callers get the defaults).
+    limits: ClientLimits = field(default_factory=ClientLimits)
 
     @property
     def authenticated(self) -> bool:

@@ -7,11 +7,11 @@ and signs and validates with the same keys.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, false
 
 from hub.db import metadata
 
-__all__ = ["oauth_client", "person_id_key", "signing_key"]
+__all__ = ["oauth_client", "person_id_key", "signing_key", "trusted_document"]
 
 oauth_client = Table(
     "oauth_client",
@@ -28,6 +28,23 @@ oauth_client = Table(
     Column("description", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Its rate limits ("20/second;1000/hour", the `limits` notation); NULL: HUB_RATE_LIMIT.
+    Column("rate_limit", String(200), nullable=True),
+    # Its demand-control budget per operation; NULL: HUB_MAX_QUERY_COST.
+    Column("max_query_cost", Integer, nullable=True),
+    # Whether it may run only the documents registered for it (`trusted_document`).
+    Column("trusted_documents_only", Boolean, nullable=False, server_default=false()),
+)
+
+trusted_document = Table(
+    "trusted_document",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    # "sha256:" + the hex SHA-256 of the document's text, as clients send it (`documentId`).
+    Column("document_id", String(71), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 signing_key = Table(

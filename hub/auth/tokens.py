@@ -307,7 +307,8 @@ class TokenValidator:
             )
         ):
             raise InvalidToken("The token's claims are malformed.")
-        if not await self.clients.is_active(client_id):
+        limits = await self.clients.limits_of(client_id)
+        if limits is None:
             raise InvalidToken("The client is unknown or has been revoked.")
         return Principal(
             client_id=client_id,
@@ -318,4 +319,5 @@ class TokenValidator:
             purposes=frozenset(purposes) if purposes is not None else None,
             issuer=self.issuer,
             token_id=claims["jti"],
+            limits=limits,
         )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.access.purpose import DEFAULT_PURPOSES
@@ -96,6 +97,35 @@ class HubSettings(BaseSettings):
         ge=0,
         description="Memory, in bytes (estimated from the text), that parsed and validated documents may "
         "take in each hub process's cache; only documents that passed every check are kept.",
+    )
+    # -- Rate limits (docs/rate-limits.md) ----------------------------------------------------------------
+    rate_limit: str = Field(
+        default="50/second;2000/minute",
+        description="Requests one client may make, for clients without limits of their own "
+        "(`hub clients add --rate-limit`), in the `limits` notation: amounts per second, minute, hour or day "
+        "separated by ';'. Over it: 429 RATE_LIMITED with Retry-After.",
+    )
+    organisation_rate_limit: str = Field(
+        default="200/second;8000/minute",
+        description="Requests all the clients of one organisation may make together.",
+    )
+    anonymous_rate_limit: str = Field(
+        default="20/second;600/minute",
+        description="Requests without a token one address may make (they can read public fields only).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis (redis://host:port/db) where every replica keeps its rate-limit counts and "
+        "partner circuit breakers, so that they share one budget and one view of each partner; unset: each "
+        "process keeps its own, in memory.",
+    )
+    redis_timeout_seconds: float = Field(
+        default=0.5, gt=0, description="Longest wait for Redis on one request before it counts as down."
+    )
+    rate_limit_fail_open: bool = Field(
+        default=False,
+        description="When Redis cannot be asked, let requests through uncounted (logged) instead of refusing "
+        "them with 503 RATE_LIMITS_UNAVAILABLE. Off (fail closed) unless an operator decides otherwise.",
     )
     max_query_cost: int = Field(
         default=10_000,
@@ -240,6 +270,17 @@ class HubSettings(BaseSettings):
     introspection_requires_scope: bool = Field(
         default=True, description="Allow introspection only to tokens holding schema:introspect."
     )
+
+    @field_validator("rate_limit", "organisation_rate_limit", "anonymous_rate_limit")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed:
+            raise ValueError(f"{value!r} is not rate limits in the form '20/second;1000/hour'")
+        return value.strip()
 
     def partner_defaults(self) -> dict[str, float]:
         """What a partner gets for each numeric partners-file key it does not set."""

@@ -35,6 +35,7 @@ from hub.http.authentication import BearerAuth
 from hub.http.body_limit import BodyLimit
 from hub.http.endpoint import GraphQLEndpoint
 from hub.http.logs import quiet_partner_urls
+from hub.http.rate_limits import RateLimits
 from hub.schema import create_schema
 
 __all__ = ["create_app"]
@@ -82,6 +83,7 @@ def create_app(
         finally:
             await auth.aclose()
             await audit.aclose()
+            await rate_limits.aclose()
             await engine.dispose()
 
     async def healthz(request: Request) -> Response:
@@ -100,16 +102,21 @@ def create_app(
         database_ok = await _database_answers(engine)
         breakers = partner_set.breaker_states()
         reachable = any(state is not BreakerState.OPEN for state in breakers.values())
-        serving = ready and database_ok and reachable
+        # Without Redis the hub refuses every request (failing closed): it is not ready to serve.
+        counting = settings.redis_url is None or await rate_limits.ready()
+        serving = ready and database_ok and reachable and (counting or settings.rate_limit_fail_open)
         body = {
             "status": "ready" if serving else ("starting" if not ready else "unavailable"),
             "database": "ok" if database_ok else "unavailable",
             "partners": [{"name": name, "breaker": state.value} for name, state in breakers.items()],
         }
+        if settings.redis_url is not None:
+            body["redis"] = "ok" if counting else "unavailable"
         return JSONResponse(body, status_code=200 if serving else 503)
 
     schema = create_schema(settings)
     person_ids = PersonIds(auth.person_id_keys)
+    rate_limits = RateLimits(settings)
     graphql = GraphQLEndpoint(
         schema,
         settings,
@@ -117,6 +124,7 @@ def create_app(
         audit,
         SharingPolicy.from_mapping(settings.sharing_policy),
         person_ids,
+        rate_limits,
     )
     app = Starlette(
         routes=[
@@ -147,6 +155,7 @@ def create_app(
     app.state.schema = schema
     app.state.person_ids = person_ids
     app.state.partners = partner_set
+    app.state.rate_limits = rate_limits
     return app
 
 

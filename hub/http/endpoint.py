@@ -39,6 +39,7 @@ from hub.errors import (
 from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
+from hub.http.rate_limits import RateLimits
 from hub.http.request import GRAPHQL_RESPONSE, JSON, parse_graphql_request, response_media_type
 from hub.schema import HubContext, HubSchema
 from hub.schema.cost import CostModel
@@ -78,6 +79,7 @@ class GraphQLEndpoint:
         audit: AuditStore,
         policy: SharingPolicy,
         person_ids: PersonIds,
+        rate_limits: RateLimits,
     ) -> None:
         self.schema, self.settings, self.partners, self.audit, self.policy = (
             schema,
@@ -87,6 +89,7 @@ class GraphQLEndpoint:
             policy,
         )
         self.person_ids = person_ids
+        self.rate_limits = rate_limits
         self.cost_model = CostModel.of(partners, settings)
         self.allowed_methods = "GET, POST" if settings.allow_get_queries else "POST"
 
@@ -112,13 +115,18 @@ class GraphQLEndpoint:
         self, consultation: Consultation, refused: RequestRefused, media_type: str = JSON
     ) -> Response:
         consultation.refuse(refused.code)
-        headers = {"Allow": self.allowed_methods} if refused.code is METHOD_NOT_ALLOWED else None
+        headers = dict(refused.headers)
+        if refused.code is METHOD_NOT_ALLOWED:
+            headers["Allow"] = self.allowed_methods
         return _json_response(refused.body(), _status(refused.code, media_type), media_type, headers)
 
     async def _graphql(self, request: Request, consultation: Consultation) -> Response:
         accepted = response_media_type(request.headers.get("accept"))
         media_type = accepted or JSON  # a refusal before the Accept is weighed still needs a body
         try:
+            # Counted first: a caller over its rate limit costs no more than this.
+            address = request.client.host if request.client is not None else ""
+            await self.rate_limits.hit(consultation.principal, address)
             graphql_request = parse_graphql_request(
                 request.method,
                 request.headers.get("content-type"),

@@ -56,7 +56,8 @@ class HubContext:
     @property
     def cost_limit(self) -> int:
         """The most this caller's operations may cost (demand control: `hub.schema.cost`)."""
-        return self.settings.max_query_cost
+        own = self.principal.limits.max_query_cost
+        return own if own is not None else self.settings.max_query_cost
 
     @property
     def principal(self) -> Principal:

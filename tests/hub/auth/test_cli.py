@@ -168,7 +168,7 @@ def test_add_list_revoke(run: Invoke, tmp_path: Path) -> None:
 
     listed = run("clients", "list")
     header, row = listed.stdout.splitlines()
-    assert header.split() == ["CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "REVOKED"]
+    assert header.split() == ["CLIENT", "ORGANISATION", "TYPE", "SCOPES", "PURPOSES", "LIMITS", "REVOKED"]
     assert row.startswith("mash") and "person:match,safeguarding:read" in row and row.endswith("-")
 
     token = run("token", "--client", "mash").stdout.strip()
@@ -234,3 +234,29 @@ def test_keys_rotate_person_ids_makes_a_new_person_id_key_and_leaves_token_signi
     assert "person-id key" in rotated.stderr and len(rotated.stdout.strip()) == 8
     after = run("token", "--client", "developer").stdout.strip()
     assert header_of(after)["kid"] == header_of(before)["kid"]
+
+
+def test_clients_carry_their_own_limits_and_set_changes_only_those_given(run: Invoke) -> None:
+    added = run(
+        "clients", "add", "mash", "--org", "Eastvale Council MASH", "--org-type", "child-protection-agency",
+        "--scope", "person:match", "--rate-limit", "5/second;1000/day", "--max-cost", "2000",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    row = run("clients", "list").stdout.splitlines()[1]
+    assert "rate=5/second;1000/day,cost=2000" in row
+
+    changed = run("clients", "set", "mash", "--trusted-documents-only", "--rate-limit", "default")
+    assert changed.exit_code == 0, changed.output
+    assert "cost=2000,trusted-documents-only" in changed.stderr
+    row = run("clients", "list").stdout.splitlines()[1]
+    assert "rate=" not in row and "cost=2000,trusted-documents-only" in row
+
+
+def test_bad_limits_are_refused_with_what_is_wrong(run: Invoke) -> None:
+    args = ("clients", "add", "x", "--org", "O", "--org-type", "police-force", "--scope", "person:read")
+    bad_rate = run(*args, "--rate-limit", "lots")
+    assert bad_rate.exit_code == 1 and "'20/second;1000/hour'" in bad_rate.stderr
+    bad_cost = run(*args, "--max-cost", "0")
+    assert bad_cost.exit_code == 2
+    assert run("clients", "set", "ghost", "--max-cost", "5").exit_code == 1
+    assert run("clients", "set", "x", "--max-cost", "many").exit_code == 2

@@ -15,7 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import inspect, select, text
+from sqlalchemy import MetaData, Table, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import migrations
@@ -31,6 +31,7 @@ HUB_TABLES = {
     "oauth_client",
     "signing_key",
     "person_id_key",
+    "trusted_document",
     "audit_event",
     "audit_disclosure",
     "audit_chain_head",
@@ -118,9 +119,15 @@ async def test_downgrading_to_base_drops_every_table_and_upgrading_again_restore
 
 
 async def test_a_database_made_before_migrations_is_adopted_with_its_data(engine: AsyncEngine) -> None:
-    baseline = [t for t in metadata.sorted_tables if t.name in HUB_TABLES - {"person_id_key"}]
-    async with engine.begin() as conn:  # what releases before migrations did, with the tables of then
-        await conn.run_sync(lambda sync: metadata.create_all(sync, tables=baseline))
+    # What releases before migrations did, with the tables and columns of then.
+    then = MetaData()
+    later_columns = {"rate_limit", "max_query_cost", "trusted_documents_only"}
+    for table in metadata.sorted_tables:
+        if table.name in HUB_TABLES - {"person_id_key", "trusted_document"}:
+            columns = [c._copy() for c in table.columns if c.name not in later_columns]
+            Table(table.name, then, *columns)
+    async with engine.begin() as conn:
+        await conn.run_sync(then.create_all)
         await conn.execute(
             audit_chain_head.insert().values(
                 id=1, seq=0, hash=GENESIS_HASH, checkpoint_seq=0, checkpoint_hash=GENESIS_HASH

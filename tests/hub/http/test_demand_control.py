@@ -10,6 +10,7 @@ from contextlib import aclosing
 import pytest
 
 from hub.audit.store import AuditFilter
+from hub.auth.principal import ClientLimits
 from hub.config.settings import HubSettings
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
@@ -82,3 +83,18 @@ async def test_a_client_that_takes_only_json_gets_the_refusal_with_200(hub: HubC
     )
     assert response.status_code == 200
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_EXPENSIVE"
+
+
+async def test_a_client_with_its_own_budget_is_held_to_it(hub: HubClient, southmoor: Partner) -> None:
+    client = await hub.add_client("police-force", ["person:read", "custody:read"])
+    await hub.app.state.auth.clients.set_limits(client, ClientLimits(max_query_cost=50))
+
+    refused = await hub.post(KILBRIDE, client=client)
+
+    error = refused.json()["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_EXPENSIVE" and error["extensions"]["limit"] == 50
+    assert southmoor.kinds() == []
+    cheap = await hub.query(
+        '{ searchPersons(criteria: {familyName: "Kilbride"}, first: 1) { people { id } } }', client=client
+    )
+    assert cheap["extensions"]["cost"]["limit"] == 50
