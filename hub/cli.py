@@ -109,7 +109,7 @@ def schema_export(output: Path | None) -> None:
 
 from hub.auth.cli import register as _register_auth_commands  # noqa: E402
 
-_register_auth_commands(cli)  # hub clients add|list|revoke, hub token, hub keys rotate|list
+_register_auth_commands(cli)  # hub clients, hub token, hub keys, hub documents
 
 from hub.access.cli import explain_command  # noqa: E402
 

@@ -39,10 +39,13 @@ _SCOPE_KEY = "hub.consultation"
 class GraphQLRequest:
     """A GraphQL request as the caller sent it (GraphQL over HTTP: POST JSON, or GET parameters)."""
 
+    #: The document's text: as sent, or the registered document `document_id` names once it is looked up.
     query: str
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
+    #: A trusted document's id ("sha256:<hex>"), where the caller sent one instead of (or with) the text.
+    document_id: str | None = None
 
 
 @dataclass

@@ -204,6 +204,19 @@ async def open_hub(
                 yield HubClient(app, client)
 
 
+async def open_demo_hub(
+    demo_urls: dict[str, str],
+    southmoor: Partner,
+    eastvale: Partner,
+    data_dir: Path | None = None,
+    **settings: Any,
+) -> AsyncIterator[HubClient]:
+    """`open_hub` on the three demo partners, with these settings (HUB_* names, lower-cased, no prefix)."""
+    configs = partner_configs(demo_urls, southmoor.url, eastvale.url)
+    async for client in open_hub(configs, HubSettings(**settings), data_dir):
+        yield client
+
+
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 
 

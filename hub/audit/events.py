@@ -27,6 +27,8 @@ OUTCOMES = (
     "audit-read",
     "purge",
     "token-issued",
+    "document-added",
+    "document-removed",
 )
 
 #: What a redacted value is replaced with.

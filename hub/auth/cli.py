@@ -1,4 +1,5 @@
-"""`hub clients`, `hub token` and `hub keys`: manage OAuth clients and signing keys, and print tokens.
+"""`hub clients`, `hub token`, `hub keys` and `hub documents`: manage OAuth clients, signing keys and trusted
+documents, and print tokens.
 
 They act on the hub's database: `--data-dir` (env HUB_DATA_DIR) picks the SQLite file a `hub demo` in that
 directory uses, and HUB_DATABASE_URL, when set, the shared database of production replicas. The other
@@ -10,20 +11,22 @@ Registered on the `hub` group by `register(cli)`.
 from __future__ import annotations
 
 import getpass
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub._cli import data_dir_option, run_on_database
+from hub._cli import data_dir_option, run_on_database, settings_for
 from hub.audit.errors import AuditUnavailable
 from hub.audit.events import AuditEvent
 from hub.audit.store import AuditStore
 from hub.auth.clients import ClientError, ClientRecord, UnknownClient
+from hub.auth.documents import TrustedDocument
 from hub.auth.issuers import IssuerConfigError
 from hub.auth.principal import ClientLimits, OrganisationType
 from hub.auth.scopes import SCOPES
@@ -31,7 +34,7 @@ from hub.auth.services import AuthServices
 from hub.auth.tokens import IssuedToken, ScopeNotAllowed
 from hub.config.settings import HubSettings
 
-__all__ = ["clients", "keys", "register", "token"]
+__all__ = ["clients", "documents", "keys", "register", "token"]
 
 T = TypeVar("T")
 
@@ -246,11 +249,9 @@ def token(client_id: str, scopes: tuple[str, ...], data_dir: Path) -> None:
             client, issued = await services.issue_for(client_id, scopes or None)
         finally:
             await services.aclose()
-        audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
-        try:
-            await audit.append(_minted(client, issued))  # no token is printed unless this is written
-        finally:
-            await audit.aclose()
+        await _audited(
+            settings, engine, _minted(client, issued)
+        )  # no token is printed unless this is written
         return issued.access_token
 
     caller_errors = (ClientError, ScopeNotAllowed, IssuerConfigError)
@@ -259,16 +260,37 @@ def token(client_id: str, scopes: tuple[str, ...], data_dir: Path) -> None:
 
 def _minted(client: ClientRecord, issued: IssuedToken) -> AuditEvent:
     """The audit event of a token printed by `hub token`: who asked, for which client, which token."""
-    now = datetime.now(UTC)
+    expires_at = datetime.now(UTC) + timedelta(seconds=issued.expires_in)
+    variables = {"jti": issued.jti, "expires_at": expires_at.isoformat()}
+    return _operator_event(client, "hub token", "token-issued", variables, tuple(issued.scope.split()))
+
+
+def _operator_event(
+    client: ClientRecord,
+    command: str,
+    outcome: str,
+    variables: dict[str, Any],
+    scopes: tuple[str, ...] = (),
+    document: str | None = None,
+) -> AuditEvent:
+    """The audit event of an operator's command on a client's rights (the operating-system user who ran it
+    is the subject)."""
     return AuditEvent(
-        occurred_at=now, request_id=f"cli-token-{uuid.uuid4()}", client_id=client.client_id,
+        occurred_at=datetime.now(UTC), request_id=f"cli-{uuid.uuid4()}", client_id=client.client_id,
         subject=f"os-user:{getpass.getuser()}", organisation=client.organisation,
-        organisation_type=client.organisation_type.value, scopes=tuple(issued.scope.split()), purpose=None,
-        justification=None, operation_name="hub token", document=None,
-        variables={"jti": issued.jti, "expires_at": (now + timedelta(seconds=issued.expires_in)).isoformat()},
-        denied_fields=(), disclosed=(), failed_partners=(), outcome="token-issued", http_status=0,
-        latency_ms=0.0,
+        organisation_type=client.organisation_type.value, scopes=scopes, purpose=None, justification=None,
+        operation_name=command, document=document, variables=variables, denied_fields=(), disclosed=(),
+        failed_partners=(), outcome=outcome, http_status=0, latency_ms=0.0,
     )  # fmt: skip
+
+
+async def _audited(settings: HubSettings, engine: AsyncEngine, event: AuditEvent) -> None:
+    """Write an operator's audit event; the command's effect is shown only once it is written."""
+    audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
+    try:
+        await audit.append(event)
+    finally:
+        await audit.aclose()
 
 
 @click.group()
@@ -333,7 +355,156 @@ def keys_list(data_dir: Path) -> None:
     click.echo(_table([("KID", "ALG", "CREATED", "RETIRED", "STATE"), *rows]))
 
 
+@click.group()
+def documents() -> None:
+    """Trusted documents: the GraphQL documents a client may run by id (`docs/trusted-documents.md`)."""
+
+
+def _on_documents(
+    data_dir: Path, action: Callable[[HubSettings, AsyncEngine, AuthServices], Awaitable[T]]
+) -> T:
+    async def with_services(settings: HubSettings, engine: AsyncEngine) -> T:
+        services = AuthServices.from_settings(settings, engine)
+        return await action(settings, engine, services)
+
+    return run_on_database(
+        data_dir, with_services, caller_errors=(ClientError, IssuerConfigError), unusable=(AuditUnavailable,)
+    )[0]
+
+
+@documents.command("add")
+@click.option("--client", "client_id", required=True, help="The client that may run it.")
+@click.option("--name", default=None, help="A name for the operators (default: the file's name).")
+@click.argument("document_file", type=click.File("r"))
+@data_dir_option
+def documents_add(client_id: str, name: str | None, document_file: TextIO, data_dir: Path) -> None:
+    """Register a document (a file, or - for stdin) for a client; print its id (`sha256:...`).
+
+    The document must validate against the hub's schema; its operations and, where HUB_PARTNERS_FILE is set,
+    their estimated cost are shown. Registering the same text again changes nothing.
+    """
+    text = document_file.read()
+    label: str = name or str(getattr(document_file, "name", "document"))
+    operations = _validated(text, label)
+
+    async def add(settings: HubSettings, engine: AsyncEngine, services: AuthServices) -> str:
+        client = await services.clients.get(client_id)
+        if client is None:
+            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        record = await services.documents.add(client_id, text, label)
+        variables = {"document_id": record.document_id, "name": record.name}
+        await _audited(
+            settings,
+            engine,
+            _operator_event(client, "hub documents add", "document-added", variables, document=text),
+        )
+        return record.document_id
+
+    document_id = _on_documents(data_dir, add)
+    click.echo(f"Registered for {client_id!r}: {label} ({', '.join(operations)}).", err=True)
+    for line in _costs(text, operations, data_dir):
+        click.echo(line, err=True)
+    click.echo(document_id)
+
+
+def _validated(text: str, label: str) -> list[str]:
+    """The names of the document's operations, if it validates against the schema (else a clean error)."""
+    from graphql import GraphQLSyntaxError, OperationDefinitionNode, parse, validate
+
+    from hub.schema import create_schema
+
+    try:
+        document = parse(text)
+    except GraphQLSyntaxError as exc:
+        raise click.ClickException(f"{label} is not GraphQL: {exc.message}") from None
+    errors = validate(create_schema()._schema, document)
+    if errors:
+        listed = "\n  - ".join(e.message for e in errors)
+        raise click.ClickException(f"{label} does not validate against the schema:\n  - {listed}")
+    return [
+        d.name.value if d.name else "(anonymous)"
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
+def _costs(text: str, operations: list[str], data_dir: Path) -> list[str]:
+    """Each operation's estimated cost against the configured partners, without variables (demand control)."""
+    from graphql import parse
+
+    from hub.config.partners_file import PartnersFileError, load_partners
+    from hub.federation.partner_set import PartnerSet
+    from hub.schema import create_schema
+    from hub.schema.cost import CostModel, estimate
+
+    settings = settings_for(data_dir)
+    if settings.partners_file is None:
+        return ["(No HUB_PARTNERS_FILE: its cost is estimated when it runs.)"]
+    try:
+        partners = PartnerSet(load_partners(settings.partners_file))
+    except (PartnersFileError, ValueError, OSError) as exc:
+        return [f"(The partners file cannot be read, so no cost is estimated: {str(exc)[:200]})"]
+    model = CostModel.of(partners, settings)
+    schema = create_schema()._schema
+    document = parse(text)
+    lines = []
+    for operation in operations:
+        cost = estimate(schema, document, None if operation == "(anonymous)" else operation, {}, model)
+        over = " (over HUB_MAX_QUERY_COST)" if cost.total > settings.max_query_cost else ""
+        lines.append(f"  {operation}: cost {cost.total}, {cost.partner_calls} partner calls{over}")
+    return lines
+
+
+@documents.command("list")
+@click.option("--client", "client_id", default=None, help="Only this client's documents.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with each document's text).")
+@data_dir_option
+def documents_list(client_id: str | None, as_json: bool, data_dir: Path) -> None:
+    """List the registered documents."""
+
+    async def fetch(
+        settings: HubSettings, engine: AsyncEngine, services: AuthServices
+    ) -> list[TrustedDocument]:
+        return await services.documents.list(client_id)
+
+    records = _on_documents(data_dir, fetch)
+    if as_json:
+        click.echo(json.dumps([
+            {"client": r.client_id, "documentId": r.document_id, "name": r.name, "document": r.document,
+             "createdAt": r.created_at.isoformat()}
+            for r in records
+        ], indent=2))  # fmt: skip
+        return
+    if not records:
+        click.echo("No documents registered." + (f" for {client_id!r}" if client_id else ""))
+        return
+    rows = [("CLIENT", "DOCUMENT ID", "NAME", "REGISTERED")]
+    rows += [(r.client_id, r.document_id, r.name, _when(r.created_at)) for r in records]
+    click.echo(_table(rows))
+
+
+@documents.command("remove")
+@click.option("--client", "client_id", required=True, help="The client it is registered for.")
+@click.argument("document_id")
+@data_dir_option
+def documents_remove(client_id: str, document_id: str, data_dir: Path) -> None:
+    """Unregister a document: running hubs refuse it within HUB_CLIENT_CACHE_SECONDS."""
+
+    async def remove(settings: HubSettings, engine: AsyncEngine, services: AuthServices) -> None:
+        client = await services.clients.get(client_id)
+        if client is None:
+            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        await services.documents.remove(client_id, document_id)
+        variables = {"document_id": document_id}
+        await _audited(
+            settings, engine, _operator_event(client, "hub documents remove", "document-removed", variables)
+        )
+
+    _on_documents(data_dir, remove)
+    click.echo(f"Removed {document_id} from {client_id!r}.", err=True)
+
+
 def register(cli: click.Group) -> None:
-    """Add `clients`, `token` and `keys` to the `hub` command group."""
-    for command in (clients, token, keys):
+    """Add `clients`, `token`, `keys` and `documents` to the `hub` command group."""
+    for command in (clients, token, keys, documents):
         cli.add_command(command)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
 from hub.auth.clients import ClientRecord, ClientStore, UnknownClient
+from hub.auth.documents import TrustedDocuments
 from hub.auth.endpoints import auth_routes
 from hub.auth.issuers import TrustedIssuers
 from hub.auth.keys import KeyStore
@@ -58,6 +59,8 @@ class AuthServices:
         self.validator = validator
         self.trusted = trusted
         self.person_id_keys = person_id_keys
+        #: The documents registered for clients (trusted documents).
+        self.documents = TrustedDocuments(engine)
 
     @classmethod
     def from_settings(cls, settings: HubSettings, engine: AsyncEngine) -> AuthServices:
@@ -98,7 +101,9 @@ class AuthServices:
             cache_seconds=settings.person_id_key_cache_seconds,
             refresh_seconds=settings.signing_key_refresh_seconds,
         )
-        return cls(engine, clients, keys, issuer, validator, trusted, person_id_keys)
+        services = cls(engine, clients, keys, issuer, validator, trusted, person_id_keys)
+        services.documents = TrustedDocuments(engine, cache_seconds=settings.client_cache_seconds)
+        return services
 
     async def open(self) -> None:
         """Make the first signing key and person-id key if there are none, and read the trusted issuers'

@@ -98,6 +98,12 @@ class HubSettings(BaseSettings):
         description="Memory, in bytes (estimated from the text), that parsed and validated documents may "
         "take in each hub process's cache; only documents that passed every check are kept.",
     )
+    trusted_documents_only: bool = Field(
+        default=False,
+        description="Every caller may run only documents registered for its client (`hub documents add`), "
+        "sent by id; free text is refused with TRUSTED_DOCUMENTS_ONLY. Off: only clients marked "
+        "`--trusted-documents-only` are held to it.",
+    )
     # -- Rate limits (docs/rate-limits.md) ----------------------------------------------------------------
     rate_limit: str = Field(
         default="50/second;2000/minute",

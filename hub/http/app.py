@@ -125,6 +125,7 @@ def create_app(
         SharingPolicy.from_mapping(settings.sharing_policy),
         person_ids,
         rate_limits,
+        auth.documents,
     )
     app = Starlette(
         routes=[

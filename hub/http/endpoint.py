@@ -13,6 +13,8 @@ gate reads back: nothing here is parsed twice.
 
 from __future__ import annotations
 
+import dataclasses
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -23,15 +25,20 @@ from strawberry.types.graphql import OperationType
 
 from hub.access.policy import SharingPolicy
 from hub.audit.store import AuditStore
+from hub.auth.documents import TrustedDocuments, document_id_of
+from hub.auth.principal import Principal
 from hub.config.settings import HubSettings
-from hub.consultation import Consultation
+from hub.consultation import Consultation, GraphQLRequest
 from hub.errors import (
+    BAD_REQUEST,
     CATALOGUE,
     DOCUMENT_ERRORS,
     GRAPHQL_VALIDATION_FAILED,
     METHOD_NOT_ALLOWED,
     NOT_ACCEPTABLE,
     OPERATION_RESOLUTION_FAILURE,
+    PERSISTED_QUERY_NOT_FOUND,
+    TRUSTED_DOCUMENTS_ONLY,
     ErrorCode,
     RequestRefused,
     render,
@@ -80,6 +87,7 @@ class GraphQLEndpoint:
         policy: SharingPolicy,
         person_ids: PersonIds,
         rate_limits: RateLimits,
+        documents: TrustedDocuments,
     ) -> None:
         self.schema, self.settings, self.partners, self.audit, self.policy = (
             schema,
@@ -90,6 +98,7 @@ class GraphQLEndpoint:
         )
         self.person_ids = person_ids
         self.rate_limits = rate_limits
+        self.documents = documents
         self.cost_model = CostModel.of(partners, settings)
         self.allowed_methods = "GET, POST" if settings.allow_get_queries else "POST"
 
@@ -138,6 +147,7 @@ class GraphQLEndpoint:
                 raise RequestRefused(
                     NOT_ACCEPTABLE, f"The hub answers in {GRAPHQL_RESPONSE} or {JSON}: accept one of them."
                 )
+            graphql_request = await self._trusted(graphql_request, consultation.principal)
             consultation.request = graphql_request
             prepared = self.schema.documents.prepare(
                 graphql_request.query, authenticated=consultation.principal.authenticated
@@ -146,6 +156,39 @@ class GraphQLEndpoint:
         except RequestRefused as refused:
             return self._refused(consultation, refused, media_type)
         return await self._execute(request, consultation, prepared, media_type)
+
+    async def _trusted(self, graphql_request: GraphQLRequest, principal: Principal) -> GraphQLRequest:
+        """The request with its document: the registered one its `documentId` names, or its own text where
+        the caller may send text (`hub.auth.documents`).
+
+        Raises:
+            RequestRefused: PERSISTED_QUERY_NOT_FOUND (no such document for this client),
+                TRUSTED_DOCUMENTS_ONLY (text from a caller held to registered documents), BAD_REQUEST (text
+                and an id that do not match).
+        """
+        document_id = graphql_request.document_id
+        if document_id is None:
+            if self.settings.trusted_documents_only or principal.limits.trusted_documents_only:
+                raise RequestRefused(
+                    TRUSTED_DOCUMENTS_ONLY,
+                    'This client may run only documents registered for it: send {"documentId": '
+                    '"sha256:..."} (`hub documents list --client NAME` shows them).',
+                )
+            return graphql_request
+        text = (
+            await self.documents.text(principal.client_id, document_id)
+            if principal.client_id is not None
+            else None
+        )
+        if text is None:
+            raise RequestRefused(
+                PERSISTED_QUERY_NOT_FOUND,
+                f"No document {document_id} is registered for this client.",
+                documentId=document_id,
+            )
+        if graphql_request.query and document_id_of(graphql_request.query) != document_id:
+            raise RequestRefused(BAD_REQUEST, "The `query` sent is not the document `documentId` names.")
+        return dataclasses.replace(graphql_request, query=text)
 
     async def _execute(
         self, request: Request, consultation: Consultation, prepared: PreparedDocument, media_type: str

@@ -1,7 +1,8 @@
 """Reading a GraphQL request off HTTP: one decision, made from the parsed request, never from raw bytes.
 
     POST, Content-Type application/json     a JSON object: query (string), variables, operationName,
-                                             extensions (each optional but the query)
+                                             extensions (each optional but the query), or documentId
+                                             instead of the query (a registered trusted document)
     GET with parameters                     the same, as URL parameters (each once), only where
                                              HUB_ALLOW_GET_QUERIES allows it
     anything else                           refused: 405 METHOD_NOT_ALLOWED, 415 UNSUPPORTED_MEDIA_TYPE
@@ -18,6 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hub.auth.documents import DOCUMENT_ID
 from hub.consultation import GraphQLRequest
 from hub.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, RequestRefused
 
@@ -28,7 +30,7 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
 #: The request's members (JSON keys, URL parameters) that GraphQL over HTTP defines.
-GRAPHQL_PARAMETERS = ("query", "variables", "operationName", "extensions")
+GRAPHQL_PARAMETERS = ("query", "variables", "operationName", "extensions", "documentId")
 
 
 def _json(data: str | bytes, what: str) -> Any:
@@ -51,10 +53,41 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
     return kind.strip().lower(), parameters
 
 
+def _document_id(data: Mapping[str, Any]) -> str | None:
+    """The trusted document's id the request names: `documentId` ("sha256:<hex>"), or Apollo's
+    `extensions.persistedQuery` (`version` 1, `sha256Hash`); None if it names none."""
+    document_id = data.get("documentId")
+    extensions = data.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if document_id is None and persisted is not None:
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            raise RequestRefused(
+                BAD_REQUEST, "`extensions.persistedQuery` must be version 1 with a sha256Hash."
+            )
+        digest = persisted.get("sha256Hash")
+        document_id = f"sha256:{digest}" if isinstance(digest, str) else None
+        if document_id is None:
+            raise RequestRefused(BAD_REQUEST, "`extensions.persistedQuery.sha256Hash` must be a string.")
+    if document_id is None:
+        return None
+    if not isinstance(document_id, str) or not DOCUMENT_ID.fullmatch(document_id.lower()):
+        raise RequestRefused(
+            BAD_REQUEST, "`documentId` must be 'sha256:' and the 64 hex digits of the document's SHA-256."
+        )
+    return document_id.lower()
+
+
 def _members(data: Mapping[str, Any]) -> GraphQLRequest:
     query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestRefused(BAD_REQUEST, "The request needs a `query`: the GraphQL document, as a string.")
+    document_id = _document_id(data)
+    if query is None and document_id is not None:
+        query = ""  # looked up by the endpoint (`hub.auth.documents`)
+    elif not isinstance(query, str) or not query.strip():
+        raise RequestRefused(
+            BAD_REQUEST,
+            "The request needs a `query` (the GraphQL document, as a string) or a `documentId` (a registered "
+            "document's 'sha256:<hex>').",
+        )
     variables = data.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise RequestRefused(BAD_REQUEST, "`variables` must be a JSON object (or null).")
@@ -64,7 +97,7 @@ def _members(data: Mapping[str, Any]) -> GraphQLRequest:
     extensions = data.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestRefused(BAD_REQUEST, "`extensions` must be a JSON object (or null).")
-    return GraphQLRequest(query, variables, operation_name or None, extensions)
+    return GraphQLRequest(query, variables, operation_name or None, extensions, document_id)
 
 
 def _from_parameters(parameters: Sequence[tuple[str, str]]) -> GraphQLRequest:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -260,3 +262,42 @@ def test_bad_limits_are_refused_with_what_is_wrong(run: Invoke) -> None:
     assert bad_cost.exit_code == 2
     assert run("clients", "set", "ghost", "--max-cost", "5").exit_code == 1
     assert run("clients", "set", "x", "--max-cost", "many").exit_code == 2
+
+
+def test_documents_add_list_remove_are_validated_and_audited(
+    seeded: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = seeded
+    monkeypatch.delenv("HUB_PARTNERS_FILE", raising=False)
+    good = tmp_path / "search.graphql"
+    good.write_text('query Kilbride { searchPersons(criteria: {familyName: "Kilbride"}) { people { id } } }')
+    bad = tmp_path / "bad.graphql"
+    bad.write_text("{ searchPersons { nobody } }")
+
+    added = run("documents", "add", "--client", "frontline", str(good))
+    assert added.exit_code == 0, added.output
+    document_id = added.stdout.strip()
+    assert document_id == "sha256:" + hashlib.sha256(good.read_bytes()).hexdigest()
+    assert "Kilbride" in added.stderr and "estimated when it runs" in added.stderr
+
+    refused = run("documents", "add", "--client", "frontline", str(bad))
+    assert refused.exit_code == 1 and "does not validate" in refused.stderr
+    nobody = run("documents", "add", "--client", "nobody", str(good))
+    assert nobody.exit_code == 1 and "No client 'nobody'" in nobody.stderr
+
+    listed = run("documents", "list", "--client", "frontline")
+    assert document_id in listed.stdout and "search.graphql" in listed.stdout
+    as_json = json.loads(run("documents", "list", "--json").stdout)
+    assert [d["documentId"] for d in as_json] == [document_id]
+
+    assert run("documents", "remove", "--client", "frontline", document_id).exit_code == 0
+    again = run("documents", "remove", "--client", "frontline", document_id)
+    assert again.exit_code == 1 and "has no document" in again.stderr
+    assert run("documents", "list").stdout.startswith("No documents registered")
+
+    events = [e for e in audit_events(tmp_path) if e.outcome.startswith("document-")]
+    assert [(e.outcome, e.client_id, e.variables["document_id"]) for e in events] == [
+        ("document-added", "frontline", document_id),
+        ("document-removed", "frontline", document_id),
+    ]
+    assert events[0].document == good.read_text()

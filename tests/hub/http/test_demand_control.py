@@ -11,8 +11,7 @@ import pytest
 
 from hub.audit.store import AuditFilter
 from hub.auth.principal import ClientLimits
-from hub.config.settings import HubSettings
-from tests.support import HubClient, Partner, open_hub, partner_configs
+from tests.support import HubClient, Partner, open_demo_hub
 
 ONE = 'searchPersons(criteria: {familyName: "Smith"}, first: 100) { people { id names { familyName } } }'
 FLOOD = "{ " + " ".join(f"a{i}: {ONE}" for i in range(100)) + " }"
@@ -54,10 +53,9 @@ async def tight_hub(
     demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner
 ) -> AsyncIterator[HubClient]:
     """A hub whose budget is exactly the cost of the Kilbride query."""
-    async with aclosing(open_hub(partner_configs(demo_urls, southmoor.url, eastvale.url))) as hubs:
+    async with aclosing(open_demo_hub(demo_urls, southmoor, eastvale)) as hubs:
         cost = (await (await anext(hubs)).query(KILBRIDE))["extensions"]["cost"]["estimated"]
-    settings = HubSettings(max_query_cost=cost)
-    async for client in open_hub(partner_configs(demo_urls, southmoor.url, eastvale.url), settings):
+    async for client in open_demo_hub(demo_urls, southmoor, eastvale, max_query_cost=cost):
         yield client
 
 

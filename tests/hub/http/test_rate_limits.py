@@ -15,25 +15,12 @@ import pytest
 
 from hub.audit.store import AuditFilter
 from hub.auth.principal import ClientLimits
-from hub.config.settings import HubSettings
-from tests.support import HubClient, Partner, open_hub, partner_configs
+from tests.support import HubClient, Partner, open_demo_hub
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
 KILBRIDE = '{ searchPersons(criteria: {familyName: "Kilbride"}, first: 1) { people { id } } }'
 #: Nothing here is down: unreachable on purpose (port 9 is "discard", closed on this machine).
 DEAD_REDIS = "redis://127.0.0.1:9/0"
-
-
-async def hub_with(
-    demo_urls: dict[str, str],
-    southmoor: Partner,
-    eastvale: Partner,
-    data_dir: Path | None = None,
-    **settings: object,
-) -> AsyncIterator[HubClient]:
-    configs = partner_configs(demo_urls, southmoor.url, eastvale.url)
-    async for client in open_hub(configs, HubSettings(**settings), data_dir):  # type: ignore[arg-type]
-        yield client
 
 
 async def add_limited_client(hub: HubClient, rate_limit: str | None, organisation: str = "Test Org") -> str:
@@ -44,7 +31,7 @@ async def add_limited_client(hub: HubClient, rate_limit: str | None, organisatio
 
 @pytest.fixture
 async def hub(demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner) -> AsyncIterator[HubClient]:
-    async for client in hub_with(
+    async for client in open_demo_hub(
         demo_urls, southmoor, eastvale, organisation_rate_limit="4/minute", anonymous_rate_limit="2/minute"
     ):
         yield client
@@ -108,11 +95,11 @@ async def dead_redis_hubs(
 ) -> AsyncIterator[tuple[HubClient, HubClient]]:
     async with AsyncExitStack() as stack:
         closed = await stack.enter_async_context(
-            _entered(hub_with(demo_urls, southmoor, eastvale, redis_url=DEAD_REDIS))
+            _entered(open_demo_hub(demo_urls, southmoor, eastvale, redis_url=DEAD_REDIS))
         )
         open_ = await stack.enter_async_context(
             _entered(
-                hub_with(demo_urls, southmoor, eastvale, redis_url=DEAD_REDIS, rate_limit_fail_open=True)
+                open_demo_hub(demo_urls, southmoor, eastvale, redis_url=DEAD_REDIS, rate_limit_fail_open=True)
             )
         )
         yield closed, open_
@@ -158,7 +145,7 @@ async def test_two_hubs_sharing_redis_enforce_one_budget(
         # Two replicas: one database (clients, keys), one Redis, each its own process state.
         hubs = [
             await stack.enter_async_context(
-                _entered(hub_with(demo_urls, southmoor, eastvale, tmp_path, redis_url=REDIS_URL))
+                _entered(open_demo_hub(demo_urls, southmoor, eastvale, tmp_path, redis_url=REDIS_URL))
             )
             for _ in range(2)
         ]
