@@ -200,7 +200,10 @@ async def open_hub(
         async with app.router.lifespan_context(app):
             await seed_demo_clients(app.state.auth.clients)  # none missing unless `data_dir` had a database
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            # A client that speaks GraphQL over HTTP: request errors come with their own 4xx status.
+            accept = {"Accept": "application/graphql-response+json"}
+            base = "http://hub.test"
+            async with httpx.AsyncClient(transport=transport, base_url=base, headers=accept) as client:
                 yield HubClient(app, client)
 
 

@@ -158,12 +158,13 @@ def parse_graphql_request(
 def response_media_type(accept: str | None) -> str | None:
     """The media type to answer in, from the request's `Accept` (None: nothing the hub can give: 406).
 
-    No `Accept`, `*/*` or `application/*` get `application/graphql-response+json` (GraphQL over HTTP, past
-    its 2025 watershed); `application/json` alone gets `application/json`. Preferences (`q`) are honoured,
-    `q=0` refuses a type.
+    `application/graphql-response+json` to a client that names it (first, where preferences tie); plain
+    `application/json` to one that names only that, sends no `Accept`, or takes anything (`*/*`,
+    `application/*`), as GraphQL over HTTP's compatibility rules recommend (a client that does not say it
+    speaks the newer type may not). Preferences (`q`) are honoured, `q=0` refuses a type.
     """
     if accept is None or not accept.strip():
-        return GRAPHQL_RESPONSE
+        return JSON
     offered: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept.split(",")):
         kind, parameters = _media_type(part)
@@ -174,8 +175,8 @@ def response_media_type(accept: str | None) -> str | None:
         if quality > 0:
             offered.append((-quality, position, kind))
     for _, _, kind in sorted(offered):
-        if kind in (GRAPHQL_RESPONSE, "application/*", "*/*"):
+        if kind == GRAPHQL_RESPONSE:
             return GRAPHQL_RESPONSE
-        if kind == JSON:
+        if kind in (JSON, "application/*", "*/*"):
             return JSON
     return None

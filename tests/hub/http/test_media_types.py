@@ -26,14 +26,14 @@ async def post(hub: HubClient, query: str, accept: str | None, **kw: Any) -> Any
 @pytest.mark.parametrize(
     ("accept", "media_type"),
     [
-        (None, GRAPHQL_RESPONSE),
-        ("*/*", GRAPHQL_RESPONSE),
+        (None, JSON),
+        ("*/*", JSON),
         (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
         (f"{GRAPHQL_RESPONSE}, {JSON}", GRAPHQL_RESPONSE),
         (f"{JSON};q=0.9, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
         (f"{GRAPHQL_RESPONSE};q=0.5, {JSON}", JSON),
         (JSON, JSON),
-        ("application/*", GRAPHQL_RESPONSE),
+        ("application/*", JSON),
     ],
 )
 async def test_the_answer_comes_in_the_media_type_the_client_prefers(
