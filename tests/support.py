@@ -14,7 +14,7 @@ import tomllib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import aclosing, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,8 +216,10 @@ async def open_demo_hub(
 ) -> AsyncIterator[HubClient]:
     """`open_hub` on the three demo partners, with these settings (HUB_* names, lower-cased, no prefix)."""
     configs = partner_configs(demo_urls, southmoor.url, eastvale.url)
-    async for client in open_hub(configs, HubSettings(**settings), data_dir):
-        yield client
+    # Closed with this generator: an `async for` alone would leave the inner one (and its hub) open.
+    async with aclosing(open_hub(configs, HubSettings(**settings), data_dir)) as hubs:
+        async for client in hubs:
+            yield client
 
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")

@@ -10,10 +10,12 @@ in flight are refused as if the breaker were still open.
 
 The state machine is purgatory's (`AsyncCircuitBreakerFactory`), chosen over the other libraries on PyPI:
 it is asyncio-native, typed (`py.typed`) and maintained (3.x, 2024), keeps its breakers per factory (one
-factory per `PartnerSet`, so two hubs in one process, as in the tests, never share a breaker) and can keep
-them in Redis should replicas ever need to share them. `circuitbreaker` 2.x is decorator-first, untyped, and
-registers breakers in a process-global monitor by name; `pybreaker` supports async calls only through
-Tornado; `aiobreaker` (an asyncio port of pybreaker) has had no release since 2021.
+factory per `PartnerSet`, so two hubs in one process, as in the tests, never share a breaker). Replicas
+share their partners' failures and open state through Redis where it is configured
+(`hub.federation.shared_breakers`, on top of this process's breaker: purgatory's own Redis store has no
+timeouts and would make Redis a dependency of every partner call). `circuitbreaker` 2.x is decorator-first,
+untyped, and registers breakers in a process-global monitor by name; `pybreaker` supports async calls only
+through Tornado; `aiobreaker` (an asyncio port of pybreaker) has had no release since 2021.
 
 Two rules are added on top of purgatory's:
 - Only partner failures count. The breaker is told the outcome of a call only when it succeeded or failed
@@ -37,6 +39,7 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
 from connectors.errors import PartnerCircuitOpen, PartnerError
+from hub.federation.shared_breakers import SharedBreakers
 
 if TYPE_CHECKING:  # what the factory hands out; purgatory does not export its name
     from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
@@ -71,8 +74,17 @@ class BreakerSnapshot:
 class Breaker:
     """One partner's circuit breaker. `run` calls through it; `snapshot` reports it."""
 
-    def __init__(self, factory: AsyncCircuitBreakerFactory, partner: str, threshold: int, cooldown: float):
+    def __init__(
+        self,
+        factory: AsyncCircuitBreakerFactory,
+        partner: str,
+        threshold: int,
+        cooldown: float,
+        shared: SharedBreakers | None = None,
+    ):
         self.partner, self.threshold, self.cooldown = partner, threshold, cooldown
+        #: The replicas' shared state (`hub.federation.shared_breakers`), where Redis is configured.
+        self.shared = shared
         self._factory = factory
         self._breaker: AsyncCircuitBreaker | None = None
         self._trial_in_flight = False
@@ -87,16 +99,22 @@ class Breaker:
         return self._breaker
 
     def _opened_at(self) -> float | None:
-        """When the breaker opened (time.time()), if it is open now."""
+        """When the breaker opened (time.time()), if it is open now: this process's, or the replicas'
+        shared one, whichever opened last."""
+        shared = self.shared.last_opened_at(self.partner) if self.shared is not None else None
+        if shared is not None and time.time() >= shared + self.cooldown:
+            shared = None
         breaker = self._breaker
         if breaker is None or breaker.context.state != "opened":
-            return None
-        return breaker.context.opened_at
+            return shared
+        own = breaker.context.opened_at
+        return max(own, shared) if own is not None and shared is not None else (own or shared)
 
     @property
     def state(self) -> BreakerState:
         breaker = self._breaker
-        if breaker is None or breaker.context.state == "closed":
+        shared_open = self.shared is not None and self._opened_at() is not None
+        if (breaker is None or breaker.context.state == "closed") and not shared_open:
             return BreakerState.CLOSED
         opened_at = self._opened_at()
         if opened_at is not None and time.time() < opened_at + self.cooldown:
@@ -114,6 +132,10 @@ class Breaker:
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """`call()` through the breaker, or `PartnerCircuitOpen` without calling it."""
         breaker = self._breaker or await self._get()
+        if self.shared is not None:  # opened by the replicas together: refused here too
+            opened_at = await self.shared.opened_at(self.partner)
+            if opened_at is not None and time.time() < opened_at + self.cooldown:
+                raise self._refusal()
         trial = breaker.context.state != "closed"
         if trial and self.state is not BreakerState.HALF_OPEN:
             raise self._refusal()
@@ -128,10 +150,14 @@ class Breaker:
             self._failures += 1
             self._last_failure = (time.time(), exc.outcome, exc.public_detail)
             await breaker.__aexit__(type(exc), exc, exc.__traceback__)
+            if self.shared is not None:
+                await self.shared.failed(self.partner, self.threshold, self.cooldown)
             raise
         else:
             self._failures = 0
             await breaker.__aexit__(None, None, None)
+            if self.shared is not None:
+                await self.shared.succeeded(self.partner)
             return result
         finally:
             if trial:

@@ -14,6 +14,7 @@ from connectors.errors import ConnectorConfigError
 from connectors.registry import build
 from hub.federation.breaker import BreakerState
 from hub.federation.resilience import PartnerGuard
+from hub.federation.shared_breakers import SharedBreakers
 
 __all__ = ["PartnerSet"]
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 class PartnerSet:
     """Every partner's connector and guard, by name, in configuration order."""
 
-    def __init__(self, configs: Iterable[PartnerConfig]) -> None:
+    def __init__(self, configs: Iterable[PartnerConfig], shared: SharedBreakers | None = None) -> None:
         self.configs = {c.name: c for c in configs}
         self.connectors: dict[str, Connector] = {}
         problems = []
@@ -36,7 +37,9 @@ class PartnerSet:
             raise ConnectorConfigError("\n".join(problems))
         # One breaker factory per partner set: breakers are per hub process, never shared between two hubs.
         breakers = AsyncCircuitBreakerFactory()
-        self.guards = {name: PartnerGuard(c, breakers) for name, c in self.configs.items()}
+        #: The breakers' state shared with other replicas (Redis), if any.
+        self.shared = shared
+        self.guards = {name: PartnerGuard(c, breakers, shared) for name, c in self.configs.items()}
 
     def __iter__(self) -> Iterator[Connector]:
         return iter(self.connectors.values())
@@ -56,6 +59,8 @@ class PartnerSet:
 
     async def aclose(self) -> None:
         results = await asyncio.gather(*(c.aclose() for c in self), return_exceptions=True)
+        if self.shared is not None:
+            await self.shared.aclose()
         for connector, result in zip(self, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning("closing partner %s failed: %r", connector.name, result)

@@ -22,6 +22,7 @@ from connectors.contract import PartnerConfig
 from connectors.errors import PartnerBadResponse, PartnerError, PartnerTimeout
 from hub.federation.breaker import Breaker
 from hub.federation.retry import RetryPolicy
+from hub.federation.shared_breakers import SharedBreakers
 
 __all__ = ["Attempts", "PartnerGuard"]
 
@@ -41,11 +42,18 @@ class Attempts:
 class PartnerGuard:
     """One partner's breaker, retry policy and concurrency cap, for the life of the hub process."""
 
-    def __init__(self, config: PartnerConfig, breakers: AsyncCircuitBreakerFactory) -> None:
+    def __init__(
+        self,
+        config: PartnerConfig,
+        breakers: AsyncCircuitBreakerFactory,
+        shared: SharedBreakers | None = None,
+    ) -> None:
         self.partner = config.name
         self.timeout = config.timeout
         self.max_concurrent_calls = config.max_concurrent_calls
-        self.breaker = Breaker(breakers, config.name, config.breaker_threshold, config.breaker_cooldown)
+        self.breaker = Breaker(
+            breakers, config.name, config.breaker_threshold, config.breaker_cooldown, shared
+        )
         self.retry = RetryPolicy(config.retry_attempts, config.retry_backoff)
         self._slots = asyncio.Semaphore(config.max_concurrent_calls)
 

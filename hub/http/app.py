@@ -30,6 +30,7 @@ from hub.db import create_engine, prepare_database
 from hub.federation.breaker import BreakerState
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
+from hub.federation.shared_breakers import SharedBreakers
 from hub.http.audit_gate import AuditRecorder, AuditStatus
 from hub.http.authentication import BearerAuth
 from hub.http.body_limit import BodyLimit
@@ -56,7 +57,9 @@ def create_app(
             settings.partner_max_batch_size,
             settings.partner_defaults(),
         )
-    partner_set = PartnerSet(partners)
+    redis, timeout = settings.redis_url, settings.redis_timeout_seconds
+    shared = SharedBreakers(redis, timeout) if redis is not None else None
+    partner_set = PartnerSet(partners, shared)
     engine = create_engine(settings.effective_database_url)
     auth = AuthServices.from_settings(settings, engine)
     audit = AuditStore(

@@ -2,20 +2,25 @@
 without a 5xx, writes exactly one audit event for it with its true outcome, and no data leaves without one.
 
 Generated requests go over real HTTP to the hub served by uvicorn on loopback, in front of the demo
-partners; the audit trail is read straight from the hub's database.
+partners; the audit trail is read straight from the hub's database. Operations generated from the schema
+itself (hypothesis-graphql, valid and invalid), sent with valid tokens, get no 5xx and no internal error:
+HUB_FUZZ_EXAMPLES of them (40 in `make test`; CI runs more).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import graphql
 import httpx
+import hypothesis_graphql
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +31,7 @@ from hub.auth.services import AuthServices
 from hub.config.settings import HubSettings
 from hub.db import create_engine, prepare_database
 from hub.http.app import create_app
+from hub.schema import sdl
 from tests.support import Partner, partner_configs
 
 DOCUMENTS = [
@@ -101,7 +107,15 @@ def running_hub(
     demo_urls: dict[str, str], southmoor_server: Partner, eastvale_server: Partner, tmp_path_factory: Any
 ) -> Iterator[RunningHub]:
     data_dir = tmp_path_factory.mktemp("hub")
-    hub_settings = HubSettings(data_dir=data_dir, database_url=None)
+    # Rate limits have tests of their own: here every generated request must reach the request path.
+    unlimited = "1000000/second"
+    hub_settings = HubSettings(
+        data_dir=data_dir,
+        database_url=None,
+        rate_limit=unlimited,
+        organisation_rate_limit=unlimited,
+        anonymous_rate_limit=unlimited,
+    )
     configs = partner_configs(demo_urls, southmoor_server.url, eastvale_server.url)
     server = ServerThread(create_app(hub_settings, partners=configs)).start()
 
@@ -177,3 +191,42 @@ def test_any_request_gets_no_5xx_and_exactly_one_audit_event_with_its_true_outco
         )
     if response.status_code == 401:
         assert outcome == "unauthenticated"
+
+
+#: How many schema-generated operations the fuzz below sends: a short run in `make test`, a long one in CI.
+FUZZ_EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "40"))
+_SCALARS = {
+    "Date": st.dates().map(lambda d: graphql.StringValueNode(value=d.isoformat())),
+    "DateTime": st.datetimes().map(lambda d: graphql.StringValueNode(value=d.isoformat())),
+}
+_SCHEMA = graphql.build_schema(sdl())
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    document=st.one_of(
+        hypothesis_graphql.queries(_SCHEMA, custom_scalars=_SCALARS),
+        hypothesis_graphql.queries(_SCHEMA, custom_scalars=_SCALARS, mode=hypothesis_graphql.Mode.NEGATIVE),
+    ),
+    token=st.sampled_from(["investigator", "child-protection"]),
+    purpose=st.sampled_from(["investigation", "safeguarding"]),
+)
+def test_operations_generated_from_the_schema_with_valid_tokens_get_no_5xx(
+    running_hub: RunningHub, document: str, token: str, purpose: str
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {running_hub.tokens[token]}",
+        "Hub-Purpose": purpose,
+        "Hub-Justification": "schema fuzz",
+        "Accept": "application/graphql-response+json",
+    }
+    before = len(running_hub.events())
+
+    response = running_hub.client.post("/graphql", json={"query": document}, headers=headers)
+
+    assert response.status_code < 500, (document, response.text)
+    body = response.json()
+    assert isinstance(body, dict) and ("data" in body or body["errors"][0]["extensions"]["code"])
+    for error in body.get("errors") or ():
+        assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", (document, error)
+    assert len(running_hub.events()) == before + 1
