@@ -21,9 +21,10 @@ document sent again costs a dictionary look-up. Documents that fail are never ke
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 from cachetools import LRUCache
 from graphql import (
@@ -78,6 +79,8 @@ class PreparedDocument:
     validated: bool = False
     #: The fields each operation selects (`hub.access.analysis`), by operation name, once worked out.
     uses: dict[str | None, Sequence[FieldUse]] = field(default_factory=dict)
+    #: Estimated costs (`hub.schema.cost`), by operation name and the integer variables that size lists.
+    costs: dict[Hashable, Any] = field(default_factory=dict)
 
     @property
     def weight(self) -> int:

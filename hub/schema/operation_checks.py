@@ -23,7 +23,7 @@ from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpo
 from hub.access.scopes_directive import ScopeDenied
 from hub.errors import INTROSPECTION_NOT_ALLOWED, QUERY_TOO_EXPENSIVE, UNAUTHENTICATED, HubError
 from hub.schema.context import HubContext
-from hub.schema.cost import estimate
+from hub.schema.cost import Cost, estimate
 
 __all__ = ["IntrospectionNotAllowed", "OperationChecks", "QueryTooExpensive", "Unauthenticated"]
 
@@ -103,13 +103,19 @@ class OperationChecks(SchemaExtension):
 
     def _cost(self, context: HubContext, document: DocumentNode) -> None:
         assert context.cost_model is not None
-        cost = estimate(
-            self.execution_context.schema._schema,
-            document,
-            self.execution_context.operation_name,
-            self.execution_context.variables,
-            context.cost_model,
-        )
+        operation_name = self.execution_context.operation_name
+        variables = self.execution_context.variables or {}
+        # Only integer variables can size a list: the estimate is kept per document for each set of them.
+        key = (operation_name, tuple(sorted((k, v) for k, v in variables.items() if type(v) is int)))
+        prepared = context.document
+        cached = prepared.costs.get(key) if prepared is not None and prepared.document is document else None
+        if cached is not None:
+            cost: Cost = cached
+        else:
+            schema = self.execution_context.schema._schema
+            cost = estimate(schema, document, operation_name, variables, context.cost_model)
+            if prepared is not None and prepared.document is document and len(prepared.costs) < 64:
+                prepared.costs[key] = cost
         limit = context.cost_limit
         if cost.total > limit:
             raise QueryTooExpensive(

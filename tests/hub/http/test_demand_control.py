@@ -96,3 +96,24 @@ async def test_a_client_with_its_own_budget_is_held_to_it(hub: HubClient, southm
         '{ searchPersons(criteria: {familyName: "Kilbride"}, first: 1) { people { id } } }', client=client
     )
     assert cheap["extensions"]["cost"]["limit"] == 50
+
+
+async def test_a_documents_cost_is_worked_out_once_per_list_size(
+    hub: HubClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.schema import operation_checks
+
+    estimates: list[object] = []
+    real = operation_checks.estimate
+
+    def counted(*args: object) -> object:
+        estimates.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(operation_checks, "estimate", counted)
+    query = (
+        'query($n: Int) { searchPersons(criteria: {familyName: "Kilbride"}, first: $n) { people { id } } }'
+    )
+    costs = [(await hub.query(query, {"n": n}))["extensions"]["cost"]["estimated"] for n in (2, 2, 3, 2)]
+
+    assert len(estimates) == 2 and costs[0] == costs[1] == costs[3] < costs[2]
