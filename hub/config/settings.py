@@ -119,6 +119,11 @@ class HubSettings(BaseSettings):
         default="20/second;600/minute",
         description="Requests without a token one address may make (they can read public fields only).",
     )
+    token_rate_limit: str = Field(
+        default="10/second;120/minute",
+        description="Requests to the token endpoint one address may make (each checks a secret with scrypt, "
+        "deliberately slow).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis (redis://host:port/db) where every replica keeps its rate-limit counts and "
@@ -277,7 +282,7 @@ class HubSettings(BaseSettings):
         default=True, description="Allow introspection only to tokens holding schema:introspect."
     )
 
-    @field_validator("rate_limit", "organisation_rate_limit", "anonymous_rate_limit")
+    @field_validator("rate_limit", "organisation_rate_limit", "anonymous_rate_limit", "token_rate_limit")
     @classmethod
     def _rate_limits(cls, value: str) -> str:
         try:

@@ -27,6 +27,7 @@ from hub.auth.services import AuthServices
 from hub.config.partners_file import load_partners
 from hub.config.settings import HubSettings
 from hub.db import create_engine, prepare_database
+from hub.errors import RATE_LIMITS_UNAVAILABLE, RequestRefused
 from hub.federation.breaker import BreakerState
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
@@ -136,7 +137,7 @@ def create_app(
             Route("/readyz", readyz, methods=["GET"]),
             # Every method reaches the endpoint, which refuses the ones it does not take (audited).
             Route("/graphql", graphql),
-            *auth.routes(),
+            *(_counted(route, rate_limits) for route in auth.routes()),
         ],
         # The recorder is outermost, so requests refused by authentication are audited too.
         middleware=[
@@ -161,6 +162,27 @@ def create_app(
     app.state.partners = partner_set
     app.state.rate_limits = rate_limits
     return app
+
+
+def _counted(route: Route, rate_limits: RateLimits) -> Route:
+    """The token endpoint's route, its requests counted against HUB_TOKEN_RATE_LIMIT per address first (an
+    OAuth-style 429 over it); the other authorization-server routes as they are."""
+    if route.name != "oauth_token":
+        return route
+    endpoint = route.endpoint
+
+    async def counted(request: Request) -> Response:
+        try:
+            await rate_limits.hit_token_request(request.client.host if request.client is not None else "")
+        except RequestRefused as refused:
+            error = "temporarily_unavailable" if refused.code is RATE_LIMITS_UNAVAILABLE else "rate_limited"
+            body = {"error": error, "error_description": refused.message}
+            headers = {"Cache-Control": "no-store", **refused.headers}
+            return JSONResponse(body, status_code=refused.code.status, headers=headers)
+        response: Response = await endpoint(request)
+        return response
+
+    return Route(route.path, counted, methods=["POST"], name=route.name)
 
 
 async def _database_answers(engine: AsyncEngine, timeout: float = 1.0) -> bool:

@@ -9,6 +9,9 @@ replica draws on one budget. Each request to `/graphql` counts against:
 - its organisation: HUB_ORGANISATION_RATE_LIMIT, over all that organisation's clients together;
 - a caller without a token: HUB_ANONYMOUS_RATE_LIMIT, per address.
 
+Requests to the token endpoint (`/oauth/token`, each a deliberately slow scrypt check of a secret) count
+against HUB_TOKEN_RATE_LIMIT per address.
+
 A request over a limit is refused with 429 RATE_LIMITED and `Retry-After` (whole seconds until the window
 lets one more through) before its document is even parsed: no partner is asked. Like every request, it is
 audited. If Redis cannot be asked (down, or slower than HUB_REDIS_TIMEOUT_SECONDS), the request is refused
@@ -80,6 +83,7 @@ class RateLimits:
         self.client_default = _items(settings.rate_limit)
         self.organisation = _items(settings.organisation_rate_limit)
         self.anonymous = _items(settings.anonymous_rate_limit)
+        self.token_requests = _items(settings.token_rate_limit)
 
     def budgets(self, principal: Principal, address: str) -> list[_Budget]:
         """What a request by `principal` from `address` counts against."""
@@ -102,14 +106,27 @@ class RateLimits:
         ]
 
     async def hit(self, principal: Principal, address: str) -> None:
-        """Count one request.
+        """Count one request to `/graphql`.
 
         Raises:
             RequestRefused: RATE_LIMITED (with `headers` holding Retry-After) when it is over a limit;
                 RATE_LIMITS_UNAVAILABLE when the counts cannot be kept and the hub fails closed.
         """
+        await self._hit(self.budgets(principal, address))
+
+    async def hit_token_request(self, address: str) -> None:
+        """Count one request to the token endpoint from `address` (each costs a deliberately slow secret
+        check: a flood of them must not take the hub's CPU).
+
+        Raises:
+            as `hit`.
+        """
+        what = "token requests from this address"
+        await self._hit([_Budget(what, ("token", address), self.token_requests)])
+
+    async def _hit(self, budgets: list[_Budget]) -> None:
         try:
-            for budget in self.budgets(principal, address):
+            for budget in budgets:
                 for item in budget.items:
                     if not await self.limiter.hit(item, *budget.key):
                         stats = await self.limiter.get_window_stats(item, *budget.key)

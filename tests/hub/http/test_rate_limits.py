@@ -158,3 +158,23 @@ async def test_two_hubs_sharing_redis_enforce_one_budget(
         codes = [r.status_code for r in answers]
         assert codes.count(200) == 5 and codes.count(429) == 7
         assert {r.status_code for r in answers[1::2]} & {200}  # the second replica served some of them
+
+
+async def test_the_token_endpoint_is_limited_per_address_before_any_secret_is_checked(
+    demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with _entered(open_demo_hub(demo_urls, southmoor, eastvale, token_rate_limit="2/minute")) as hub:
+        checked: list[str] = []
+        authenticate = hub.app.state.auth.clients.authenticate
+
+        async def counted(client_id: str, secret: str) -> object:
+            checked.append(client_id)
+            return await authenticate(client_id, secret)
+
+        monkeypatch.setattr(hub.app.state.auth.clients, "authenticate", counted)
+        form = {"grant_type": "client_credentials", "client_id": "investigator", "client_secret": "wrong" * 4}
+        answers = [await hub.client.post("/oauth/token", data=form) for _ in range(3)]
+
+        assert [a.status_code for a in answers] == [401, 401, 429]
+        assert answers[2].json()["error"] == "rate_limited" and int(answers[2].headers["Retry-After"]) >= 1
+        assert checked == ["investigator", "investigator"]  # the third never reached the slow check
