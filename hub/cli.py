@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import ClassVar
 
@@ -74,6 +76,20 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
         return
     # Each worker process builds its own app from the same settings, read from the environment.
     os.environ["HUB_PARTNERS_FILE"] = str(partners_file.resolve())
+    # Their metrics are summed at /metrics (prometheus_client's multiprocess mode), in this run's own files.
+    own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    if own_metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hub-metrics-")
+    try:
+        _serve_workers(host, port, workers)
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    from hub.http.logs import log_config
+
     uvicorn.run(
         "hub.http.app:create_app",
         factory=True,

@@ -98,6 +98,12 @@ class HubSettings(BaseSettings):
         description="Memory, in bytes (estimated from the text), that parsed and validated documents may "
         "take in each hub process's cache; only documents that passed every check are kept.",
     )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="The secret a Prometheus scraper sends (Authorization: Bearer ...) to read /metrics; "
+        "unset: /metrics is not served. The metrics name partners, never a person.",
+    )
     trusted_documents_only: bool = Field(
         default=False,
         description="Every caller may run only documents registered for its client (`hub documents add`), "

@@ -24,6 +24,7 @@ from aiodataloader import DataLoader
 from connectors.canonical import PersonRecord, SearchCriteria
 from connectors.contract import Capability, Connector
 from connectors.errors import PartnerError
+from hub import metrics
 from hub.federation.ledger import PartnerLedger, PartnerStatus
 from hub.federation.partner_set import PartnerSet
 from hub.federation.resilience import Attempts
@@ -74,8 +75,11 @@ class Federation:
             log.warning("partner %s failed on %s (%s): %s", connector.name, kind, exc.outcome, exc.detail)
             raise
         finally:
-            latency_ms = (time.perf_counter() - started) * 1000
-            self.ledger.record(connector.name, connector.title, kind, latency_ms, error, attempts.count)
+            seconds = time.perf_counter() - started
+            self.ledger.record(connector.name, connector.title, kind, seconds * 1000, error, attempts.count)
+            outcome = error.outcome if error is not None else "ok"
+            metrics.PARTNER_CALLS.labels(connector.name, kind, outcome).inc()
+            metrics.PARTNER_CALL_SECONDS.labels(connector.name, kind).observe(seconds)
 
     def searchers(self) -> list[Connector]:
         return [c for c in self.partners if Capability.SEARCH in c.capabilities]
@@ -131,6 +135,7 @@ class Federation:
         if loader is None:
 
             async def batch(keys: Sequence[tuple[str, str]]) -> list[Any]:
+                metrics.BATCH_SIZE.labels(kind.value).observe(len(keys))
                 by_partner: dict[str, list[str]] = {}
                 for partner, record_id in keys:
                     by_partner.setdefault(partner, []).append(record_id)

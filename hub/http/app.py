@@ -37,6 +37,7 @@ from hub.http.authentication import BearerAuth
 from hub.http.body_limit import BodyLimit
 from hub.http.endpoint import GraphQLEndpoint
 from hub.http.logs import quiet_partner_urls
+from hub.http.metrics_route import metrics_route
 from hub.http.rate_limits import RateLimits
 from hub.schema import create_schema
 
@@ -138,6 +139,7 @@ def create_app(
             # Every method reaches the endpoint, which refuses the ones it does not take (audited).
             Route("/graphql", graphql),
             *(_counted(route, rate_limits) for route in auth.routes()),
+            *([metrics_route(settings.metrics_token, partner_set)] if settings.metrics_token else []),
         ],
         # The recorder is outermost, so requests refused by authentication are audited too.
         middleware=[

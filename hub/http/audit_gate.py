@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub import metrics
 from hub.audit.events import AuditEvent, Disclosure, redact_variables
 from hub.audit.store import AuditStore, AuditUnavailable
 from hub.consultation import Consultation
@@ -134,6 +135,7 @@ class AuditRecorder:
         except AuditUnavailable as exc:
             self.status.ok, self.status.last_error = False, str(exc)
             log.error("audit write failed, response withheld: %s", exc)
+            _measured(consultation, event, auditing, written=False)
             unavailable = RequestRefused(
                 AUDIT_UNAVAILABLE,
                 "The audit trail cannot be written, so no data can be released. Try again later.",
@@ -142,6 +144,7 @@ class AuditRecorder:
                 await send(message)
             return
         self.status.ok, self.status.last_error = True, None
+        _measured(consultation, event, auditing, written=True)
         # What auditing added to this request's latency (making the event and committing it), for browsers'
         # developer tools and the benchmark: W3C Server-Timing.
         timing = f"audit;dur={(time.perf_counter() - auditing) * 1000:.2f}".encode()
@@ -188,6 +191,26 @@ class AuditRecorder:
             http_status=status,
             latency_ms=(time.perf_counter() - consultation.started) * 1000,
         )
+
+
+def _measured(consultation: Consultation, event: AuditEvent, auditing: float, *, written: bool) -> None:
+    """The request in the hub's metrics (`hub.metrics`): what the audit event says, never whom it was
+    about."""
+    audit_seconds = time.perf_counter() - auditing
+    outcome = event.outcome if written else "audit-unavailable"
+    metrics.REQUESTS.labels(
+        metrics.operation_label(event.operation_name), outcome, event.organisation_type or "none"
+    ).inc()
+    metrics.REQUEST_SECONDS.labels(outcome).observe(time.perf_counter() - consultation.started)
+    if written:
+        metrics.AUDIT_WRITE_SECONDS.observe(audit_seconds)
+    else:
+        metrics.AUDIT_WRITE_FAILURES.inc()
+        metrics.REFUSALS.labels(AUDIT_UNAVAILABLE.name).inc()
+    if consultation.refusal is not None:
+        metrics.REFUSALS.labels(consultation.refusal.name).inc()
+    if consultation.ledger is not None and consultation.ledger.statuses():
+        metrics.PARTNER_CALLS_PER_REQUEST.observe(sum(s.calls for s in consultation.ledger.statuses()))
 
 
 def _truncated(document: str, limit: int) -> str:
