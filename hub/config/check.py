@@ -24,6 +24,7 @@ from connectors.errors import ConnectorConfigError
 from connectors.registry import build
 from hub.auth.issuers import IssuerConfigError, TrustedIssuers
 from hub.config.partners_file import PartnersFileError, load_partners
+from hub.config.production import production_problems
 from hub.config.settings import HubSettings
 
 __all__ = ["ConfigurationError", "check_configuration"]
@@ -97,6 +98,7 @@ def check_configuration(
         )
     except IssuerConfigError as exc:
         problems.append(str(exc))
+    problems += production_problems(settings)
     if problems:
         raise ConfigurationError(problems)
     return settings

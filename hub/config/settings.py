@@ -7,10 +7,11 @@ partners file (`hub/config/partners_file.py`), because they are a list of struct
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 from limits import parse_many
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hub.access.purpose import DEFAULT_PURPOSES
 
@@ -22,6 +23,17 @@ class HubSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HUB_", frozen=True, extra="forbid")
 
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: the demo's conveniences (GraphiQL, open introspection, GET queries, SQLite, "
+        "an http:// issuer, the demo clients) are refused at start unless named in "
+        "HUB_PRODUCTION_EXCEPTIONS (docs/deployment.md).",
+    )
+    production_exceptions: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description="The conveniences a production hub may keep all the same (comma-separated: graphiql, "
+        "introspection, get-queries, sqlite, http-issuer, demo-clients).",
+    )
     partners_file: Path | None = Field(
         default=None, description="TOML file listing the partner systems (see docs/partners.md)."
     )
@@ -287,6 +299,17 @@ class HubSettings(BaseSettings):
     introspection_requires_scope: bool = Field(
         default=True, description="Allow introspection only to tokens holding schema:introspect."
     )
+
+    @field_validator("production_exceptions", mode="before")
+    @classmethod
+    def _exceptions(cls, value: object) -> object:
+        known = {"graphiql", "introspection", "get-queries", "sqlite", "http-issuer", "demo-clients"}
+        if isinstance(value, str):
+            value = {v.strip() for v in value.split(",") if v.strip()}
+        unknown = sorted(set(value) - known) if isinstance(value, set | frozenset | list | tuple) else []
+        if unknown:
+            raise ValueError(f"unknown conveniences {unknown} (known: {', '.join(sorted(known))})")
+        return value
 
     @field_validator("rate_limit", "organisation_rate_limit", "anonymous_rate_limit", "token_rate_limit")
     @classmethod

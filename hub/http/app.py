@@ -25,6 +25,7 @@ from hub.access.policy import SharingPolicy
 from hub.audit.store import AuditStore
 from hub.auth.services import AuthServices
 from hub.config.partners_file import load_partners
+from hub.config.production import ProductionRefused, demo_clients_present, production_problems
 from hub.config.settings import HubSettings
 from hub.db import create_engine, prepare_database
 from hub.errors import RATE_LIMITS_UNAVAILABLE, RequestRefused
@@ -75,12 +76,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal ready
-        await prepare_database(engine, migrate=settings.auto_migrate)
-        await auth.open()
-        try:
-            await partner_set.open()
-            ready = True
+        try:  # whatever stops the start, what was opened is closed
+            await prepare_database(engine, migrate=settings.auto_migrate)
+            refused = production_problems(settings)
+            demo = await demo_clients_present(settings, engine)
+            if refused or demo:
+                raise ProductionRefused("\n".join([*refused, *([demo] if demo else [])]))
+            await auth.open()
             try:
+                await partner_set.open()
+                ready = True
                 yield
             finally:
                 ready = False
