@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 import uvicorn
@@ -71,8 +71,18 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     app = create_app(settings)
     from hub.http.logs import log_config
 
+    logging = log_config(settings.log_format)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True, log_config=log_config())
+        # The hub writes its own access line per request (`hub.access`): uvicorn's would say less, twice.
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+            log_config=logging,
+            access_log=False,
+        )
         return
     # Each worker process builds its own app from the same settings, read from the environment.
     os.environ["HUB_PARTNERS_FILE"] = str(partners_file.resolve())
@@ -81,15 +91,13 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     if own_metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hub-metrics-")
     try:
-        _serve_workers(host, port, workers)
+        _serve_workers(host, port, workers, logging)
     finally:
         if own_metrics_dir:
             shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
 
 
-def _serve_workers(host: str, port: int, workers: int) -> None:
-    from hub.http.logs import log_config
-
+def _serve_workers(host: str, port: int, workers: int, logging: dict[str, Any]) -> None:
     uvicorn.run(
         "hub.http.app:create_app",
         factory=True,
@@ -98,7 +106,8 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         port=port,
         log_level="info",
         proxy_headers=True,
-        log_config=log_config(),
+        log_config=logging,
+        access_log=False,
     )
 
 

@@ -5,9 +5,10 @@ outcome and audit write are known), partner calls by the federation engine, Data
 loaders. Served at `/metrics` (`hub.http.metrics_route`) to a scraper holding HUB_METRICS_TOKEN.
 
 Labels are bounded: outcomes, codes, partner names and kinds come from the hub's own lists; organisation
-types from `OrganisationType`; operation names (chosen by callers) are kept for the first
-`MAX_OPERATION_NAMES` distinct names a process sees and counted as "other" after, so that no caller can make
-the hub's memory or the scraper's grow without end.
+types from `OrganisationType`. Operation names are chosen by callers, and a caller may name an operation
+after the person it looks for ("query Kilbride"): only the names of registered (trusted) documents, which an
+operator reviewed, are used, for the first `MAX_OPERATION_NAMES` distinct names a process sees ("other"
+after); every other operation is "ad-hoc".
 
 With several worker processes (`hub serve --workers N`), prometheus_client's multiprocess mode sums every
 worker's values (PROMETHEUS_MULTIPROC_DIR, which `hub serve` sets up).
@@ -98,11 +99,14 @@ BATCH_SIZE = Histogram(
 )
 
 
-def operation_label(name: str | None) -> str:
-    """The label for an operation name: itself while few are known, "anonymous" for none, "other" past
-    `MAX_OPERATION_NAMES` or for names that are not GraphQL names."""
+def operation_label(name: str | None, registered: bool) -> str:
+    """The label (and access-log field) for an operation: its name if it is a registered document's (while
+    few are known: "other" past `MAX_OPERATION_NAMES`), "ad-hoc" for any other, "anonymous" without a
+    name."""
     if not name:
         return "anonymous"
+    if not registered:
+        return "ad-hoc"
     if not _NAME.fullmatch(name):
         return "other"
     if name in _names:

@@ -110,6 +110,10 @@ class HubSettings(BaseSettings):
         description="Memory, in bytes (estimated from the text), that parsed and validated documents may "
         "take in each hub process's cache; only documents that passed every check are kept.",
     )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="`hub serve`'s log lines: one JSON object each (json), or uvicorn's plain text (text).",
+    )
     metrics_token: str | None = Field(
         default=None,
         min_length=16,

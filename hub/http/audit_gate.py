@@ -26,6 +26,7 @@ from hub.errors import (
     RequestRefused,
 )
 from hub.http._refusal import refusal_messages
+from hub.http.logs import ACCESS
 from hub.http.request import parse_graphql_request
 
 __all__ = ["AuditRecorder", "AuditStatus"]
@@ -198,9 +199,9 @@ def _measured(consultation: Consultation, event: AuditEvent, auditing: float, *,
     about."""
     audit_seconds = time.perf_counter() - auditing
     outcome = event.outcome if written else "audit-unavailable"
-    metrics.REQUESTS.labels(
-        metrics.operation_label(event.operation_name), outcome, event.organisation_type or "none"
-    ).inc()
+    registered = consultation.request is not None and consultation.request.document_id is not None
+    operation = metrics.operation_label(event.operation_name, registered)
+    metrics.REQUESTS.labels(operation, outcome, event.organisation_type or "none").inc()
     metrics.REQUEST_SECONDS.labels(outcome).observe(time.perf_counter() - consultation.started)
     if written:
         metrics.AUDIT_WRITE_SECONDS.observe(audit_seconds)
@@ -209,8 +210,28 @@ def _measured(consultation: Consultation, event: AuditEvent, auditing: float, *,
         metrics.REFUSALS.labels(AUDIT_UNAVAILABLE.name).inc()
     if consultation.refusal is not None:
         metrics.REFUSALS.labels(consultation.refusal.name).inc()
-    if consultation.ledger is not None and consultation.ledger.statuses():
-        metrics.PARTNER_CALLS_PER_REQUEST.observe(sum(s.calls for s in consultation.ledger.statuses()))
+    statuses = consultation.ledger.statuses() if consultation.ledger is not None else []
+    if statuses:
+        metrics.PARTNER_CALLS_PER_REQUEST.observe(sum(s.calls for s in statuses))
+    ACCESS.info(
+        "graphql request",
+        extra={
+            "request_id": consultation.request_id,
+            "client": event.client_id,
+            "organisation": event.organisation,
+            "organisation_type": event.organisation_type,
+            "operation": operation,
+            "outcome": outcome,
+            "status": event.http_status,
+            "code": consultation.refusal.name if consultation.refusal is not None else None,
+            "latency_ms": round((time.perf_counter() - consultation.started) * 1000, 2),
+            "audit_ms": round(audit_seconds * 1000, 2),
+            "partners": [
+                {"name": s.name, "outcome": s.outcome, "calls": s.calls, "latency_ms": round(s.latency_ms, 1)}
+                for s in statuses
+            ],
+        },
+    )
 
 
 def _truncated(document: str, limit: int) -> str:

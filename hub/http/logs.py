@@ -1,4 +1,12 @@
-"""What the hub's logs may say about a request: its method, path and status, never its query string.
+"""The hub's logs: one JSON object per line (or uvicorn's text, HUB_LOG_FORMAT=text), one access line per
+request to `/graphql`, and never a person's data.
+
+The access line (logger `hub.access`, written by the audit gate once the request's audit event is) carries
+the request id, client, organisation and its type, operation name, outcome, HTTP status, latency, the audit
+write's time and each partner's outcome, calls and latency: never the document, its variables or anything
+a partner returned.
+
+What the hub's logs may say about a request: its method, path and status, never its query string.
 
 A URL's query string can carry a GraphQL document and its variables, or a partner's search parameters (the
 names and dates of birth of the people looked up). Two loggers write whole URLs: uvicorn's access log (the
@@ -16,7 +24,10 @@ from typing import Any
 import httpx
 from uvicorn.config import LOGGING_CONFIG
 
-__all__ = ["NoQueryStrings", "log_config", "quiet_partner_urls"]
+__all__ = ["ACCESS", "NoQueryStrings", "log_config", "quiet_partner_urls"]
+
+#: The access log: one line per request to `/graphql`.
+ACCESS = logging.getLogger("hub.access")
 
 
 _CUT = "?[query string not logged]"
@@ -47,9 +58,19 @@ def quiet_partner_urls() -> None:
         logger.addFilter(NoQueryStrings())
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's default logging configuration, its access log without query strings."""
+def log_config(log_format: str = "json") -> dict[str, Any]:
+    """The logging configuration of `hub serve`: uvicorn's own, its access log without query strings, the
+    hub's loggers (`hub.*`, the access log among them) at INFO; every line one JSON object unless
+    `log_format` is "text"."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["no_query_strings"] = {"()": f"{__name__}.NoQueryStrings"}
     config["handlers"]["access"].setdefault("filters", []).append("no_query_strings")
+    config["loggers"]["hub"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    if log_format == "json":
+        json_formatter = {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+        config["formatters"] = {"default": json_formatter, "access": json_formatter}
     return config
