@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from opentelemetry import propagate
 
 __all__ = ["partner_transport"]
 
@@ -72,6 +73,8 @@ class _Body(httpx.AsyncByteStream):
 
 class _PartnerTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # The hub's trace goes on to the partner (W3C `traceparent`), from the partner call's span if any.
+        propagate.inject(request.headers)
         with _translating():
             response = await super().handle_async_request(request)
         assert isinstance(response.stream, httpx.AsyncByteStream)

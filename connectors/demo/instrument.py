@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -171,6 +172,9 @@ class Instrumented:
             await self.app(scope, receive, send)
             return
         entry: dict[str, Any] = {"path": scope["path"], "kind": None, "started": time.monotonic()}
+        traceparent = Headers(scope=scope).get("traceparent")
+        if traceparent is not None:
+            entry["traceparent"] = traceparent
         scope.setdefault("state", {})["demo_request"] = entry
 
         async def logging_send(message: Message) -> None:

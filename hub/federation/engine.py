@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from connectors.canonical import PersonRecord, SearchCriteria
 from connectors.contract import Capability, Connector
@@ -29,6 +31,7 @@ from hub.federation.ledger import PartnerLedger, PartnerStatus
 from hub.federation.partner_set import PartnerSet
 from hub.federation.resilience import Attempts
 from hub.federation.resolution import MergedPerson, merge
+from hub.tracing import TRACER
 
 __all__ = ["RECORD_KINDS", "Federation", "SourcesDiverged"]
 
@@ -58,17 +61,29 @@ class Federation:
         self._loaders: dict[Capability, DataLoader[tuple[str, str], Any]] = {}
 
     async def _call(
-        self, connector: Connector, kind: str, call: Callable[[], Awaitable[T]], *, idempotent: bool
+        self,
+        connector: Connector,
+        kind: str,
+        call: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool,
+        batch: int = 0,
     ) -> T:
         """Run one partner call under the partner's guard (`hub.federation.resilience`): its breaker,
         timeout, retries (only if the call is `idempotent`) and concurrency cap; record how it went."""
         started = time.perf_counter()
         attempts = Attempts()
         error: PartnerError | None = None
+        span = TRACER.start_span(
+            f"partner {connector.name} {kind}",
+            kind=SpanKind.CLIENT,
+            attributes={"partner": connector.name, "kind": kind, **({"batch_size": batch} if batch else {})},
+        )
         try:
-            return await self.partners.guards[connector.name].call(
-                kind, call, idempotent=idempotent, attempts=attempts
-            )
+            with trace.use_span(span, end_on_exit=False):  # the partner gets this span as its parent
+                return await self.partners.guards[connector.name].call(
+                    kind, call, idempotent=idempotent, attempts=attempts
+                )
         except PartnerError as exc:
             error = exc
             # The whole detail is for operators; callers are told `public_detail` (hub.schema.extensions).
@@ -78,6 +93,9 @@ class Federation:
             seconds = time.perf_counter() - started
             self.ledger.record(connector.name, connector.title, kind, seconds * 1000, error, attempts.count)
             outcome = error.outcome if error is not None else "ok"
+            span.set_attribute("outcome", outcome)
+            span.set_attribute("attempts", attempts.count)
+            span.end()
             metrics.PARTNER_CALLS.labels(connector.name, kind, outcome).inc()
             metrics.PARTNER_CALL_SECONDS.labels(connector.name, kind).observe(seconds)
 
@@ -168,7 +186,7 @@ class Federation:
 
         try:
             answers = await asyncio.gather(
-                *(self._call(connector, kind.value, call(c), idempotent=True) for c in chunks)
+                *(self._call(connector, kind.value, call(c), idempotent=True, batch=len(c)) for c in chunks)
             )
         except PartnerError as exc:
             return exc

@@ -41,6 +41,7 @@ from hub.http.logs import quiet_partner_urls
 from hub.http.metrics_route import metrics_route
 from hub.http.rate_limits import RateLimits
 from hub.schema import create_schema
+from hub.tracing import configure_tracing
 
 __all__ = ["create_app"]
 
@@ -51,6 +52,7 @@ def create_app(
     """The hub as an ASGI app. Partners come from `partners`, else from `settings.partners_file`."""
     settings = settings or HubSettings()
     quiet_partner_urls()
+    configure_tracing()
     if partners is None:
         if settings.partners_file is None:
             raise ValueError("No partners: set HUB_PARTNERS_FILE (or pass --partners) to a partners file.")

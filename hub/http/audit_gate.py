@@ -12,6 +12,8 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from opentelemetry import propagate
+from opentelemetry.trace import Span, SpanKind
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +30,7 @@ from hub.errors import (
 from hub.http._refusal import refusal_messages
 from hub.http.logs import ACCESS
 from hub.http.request import parse_graphql_request
+from hub.tracing import TRACER, current_trace_id
 
 __all__ = ["AuditRecorder", "AuditStatus"]
 
@@ -94,7 +97,16 @@ class AuditRecorder:
         if scope["type"] != "http" or scope["path"].rstrip("/") != self.path:
             await self.app(scope, receive, send)
             return
+        # The request's span (continuing the caller's trace, if it sent one); every other span is under it.
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        with TRACER.start_as_current_span(
+            f"{scope['method']} {self.path}", context=propagate.extract(carrier), kind=SpanKind.SERVER
+        ) as span:
+            await self._recorded_call(scope, receive, send, span)
+
+    async def _recorded_call(self, scope: Scope, receive: Receive, send: Send, span: Span) -> None:
         consultation = Consultation.open(scope)
+        span.set_attribute("hub.request_id", consultation.request_id)
         body = bytearray()
         complete = False
         held: list[Message] = []
@@ -131,8 +143,11 @@ class AuditRecorder:
                 await teeing_receive()
             _read_request(scope, bytes(body), consultation)
         event = self._event(consultation, held)
+        span.set_attribute("hub.outcome", event.outcome)
+        span.set_attribute("http.response.status_code", event.http_status)
         try:
-            await self.store.append(event)
+            with TRACER.start_as_current_span("audit write"):
+                await self.store.append(event)
         except AuditUnavailable as exc:
             self.status.ok, self.status.last_error = False, str(exc)
             log.error("audit write failed, response withheld: %s", exc)
@@ -217,6 +232,7 @@ def _measured(consultation: Consultation, event: AuditEvent, auditing: float, *,
         "graphql request",
         extra={
             "request_id": consultation.request_id,
+            "trace_id": current_trace_id(),
             "client": event.client_id,
             "organisation": event.organisation,
             "organisation_type": event.organisation_type,

@@ -52,6 +52,7 @@ from hub.schema import HubContext, HubSchema
 from hub.schema.cost import CostModel
 from hub.schema.documents import PreparedDocument, operation_name_of
 from hub.schema.extensions import classify
+from hub.tracing import current_trace_id
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -124,6 +125,9 @@ class GraphQLEndpoint:
         self, consultation: Consultation, refused: RequestRefused, media_type: str = JSON
     ) -> Response:
         consultation.refuse(refused.code)
+        trace_id = current_trace_id()
+        if trace_id is not None:  # the operator's thread from the answer to the trace
+            refused.details.setdefault("traceId", trace_id)
         headers = dict(refused.headers)
         if refused.code is METHOD_NOT_ALLOWED:
             headers["Allow"] = self.allowed_methods
@@ -232,6 +236,10 @@ class GraphQLEndpoint:
         # Every error gets its code here, in one place: also one raised past the schema's extensions (a defect
         # in one of them), which no extension saw.
         errors = [classify(error, consultation.request_id).formatted for error in result.errors or ()]
+        trace_id = current_trace_id()
+        if trace_id is not None:
+            for error in errors:
+                error["extensions"] = {**error.get("extensions", {}), "traceId": trace_id}
         # How it ended, for the audit trail: read off the result, not the response.
         consultation.error_codes = frozenset(str(e["extensions"]["code"]) for e in errors)
         consultation.has_data = result.data is not None
