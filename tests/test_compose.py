@@ -1,8 +1,11 @@
-"""docker-compose.yml is valid Compose, and every service it starts is a `hub` command that also runs bare."""
+"""docker-compose.yml is valid Compose: the hub replicas behind a proxy, on PostgreSQL and Redis, scraped by
+Prometheus, tracing to Jaeger, no secret with a default outside the marked demo env file; and every service it
+starts from the hub's image is a `hub` command that also runs bare."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +77,42 @@ def test_every_service_command_is_a_valid_hub_invocation(compose: dict[str, Any]
 
 def test_compose_partners_file_is_valid(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOUTHMOOR_CLIENT_SECRET", "x")
-    partners = load_partners(repo_root / "deploy" / "partners.compose.toml")
+    partners = load_partners(repo_root / "deploy" / "compose" / "partners.toml")
     assert [(p.name, p.kind) for p in partners] == [
         ("northshire", "sql"),
         ("southmoor", "rest"),
         ("eastvale", "graphql"),
     ]
+
+
+def test_the_stack_has_redis_a_proxy_prometheus_and_a_trace_receiver(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"redis", "proxy", "prometheus", "jaeger"} <= set(services)
+    hub = services["hub"]
+    assert hub["environment"]["HUB_REDIS_URL"] == "redis://redis:6379/0"
+    assert hub["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://jaeger:")
+    assert hub["environment"]["HUB_ENV"] == "production"
+    assert "ports" not in hub, "the replicas are reached through the proxy only"
+    assert services["proxy"]["ports"] == ["8080:8080"]
+    assert "/readyz" in " ".join(hub["healthcheck"]["test"])
+
+
+def test_no_secret_has_a_default_outside_the_demo_env_file(repo_root: Path) -> None:
+    text = (repo_root / "docker-compose.yml").read_text()
+    for secret in ("HUB_DB_PASSWORD", "SOUTHMOOR_CLIENT_SECRET", "HUB_METRICS_TOKEN"):
+        uses = re.findall(r"\$\{" + secret + r"(:?[-?][^}]*)?\}", text)
+        assert uses and all(use.startswith(":?") for use in uses), (secret, uses)
+    demo = (repo_root / "deploy" / "compose" / "demo.env").read_text()
+    assert demo.startswith("# DEMO ONLY")
+    assert {line.split("=")[0] for line in demo.splitlines() if "=" in line and not line.startswith("#")} >= {
+        "HUB_DB_PASSWORD", "SOUTHMOOR_CLIENT_SECRET", "HUB_METRICS_TOKEN",
+    }  # fmt: skip
+
+
+def test_prometheus_scrapes_every_replica_with_the_token_from_a_file(repo_root: Path) -> None:
+    config = yaml.safe_load((repo_root / "deploy" / "compose" / "prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["authorization"]["credentials_file"] == "/run/secrets/hub_metrics_token"
+    assert job["dns_sd_configs"] == [{"names": ["hub"], "type": "A", "port": 8000}]
+    nginx = (repo_root / "deploy" / "compose" / "nginx.conf").read_text()
+    assert "server hub:8000;" in nginx and "location = /metrics { return 404; }" in nginx

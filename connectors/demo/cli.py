@@ -233,3 +233,50 @@ def demo_clients(data_dir: Path) -> None:
         + ". `hub token --client NAME` prints a token for one.",
         err=True,
     )
+
+
+@demo.command("stack")
+@click.option(
+    "--database-url",
+    envvar="HUB_DATABASE_URL",
+    default="postgresql://127.0.0.1:5432/test",
+    show_default=True,
+    help="The hub's database, shared by the replicas (PostgreSQL). Env: HUB_DATABASE_URL.",
+)
+@click.option(
+    "--redis-url",
+    envvar="HUB_REDIS_URL",
+    default="redis://127.0.0.1:6379/0",
+    show_default=True,
+    help="The Redis the replicas share (rate limits, breakers). Env: HUB_REDIS_URL.",
+)
+@click.option("--replicas", default=2, show_default=True, type=click.IntRange(1, 16), help="Hub processes.")
+@click.option("--people", default=300, show_default=True, type=click.IntRange(1, 1_000_000))
+@data_dir_option
+def demo_stack(database_url: str, redis_url: str, replicas: int, people: int, data_dir: Path) -> None:
+    """The compose stack without Docker: REPLICAS hub processes on one PostgreSQL and one Redis, in front of
+    the demo partners, until Ctrl-C."""
+    from connectors.demo.stack import Stack
+
+    click.echo(
+        f"Starting {replicas} hub replicas on {database_url.split('@')[-1]} and {redis_url} ...", err=True
+    )
+    try:
+        stack = Stack(data_dir, database_url, redis_url, replicas=replicas, people=people).start()
+    except (RuntimeError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # a failed `hub db upgrade` or `hub demo clients`, with its own message
+        raise click.ClickException(
+            f"The stack could not start: {getattr(exc, 'stderr', None) or exc}"
+        ) from None
+    with stack:
+        listing = "\n".join(f"  replica {i + 1}: {url}/graphql" for i, url in enumerate(stack.urls))
+        click.echo(
+            f"The stack is ready:\n{listing}\n"
+            f"Any replica takes any request: `hub token --client investigator --data-dir {data_dir}` "
+            "(with HUB_DATABASE_URL set) prints a token all of them accept.\nCtrl-C stops everything."
+        )
+        # Blocked only now, so that the processes started above keep their own signals.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        click.echo("Stopping the stack.", err=True)
