@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint schema bench clean
+.PHONY: demo test lint schema bench lock clean
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock file (exact versions, checked by hash), then the project itself.
+$(STAMP): pyproject.toml requirements/test.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 demo: $(STAMP)  ## Run the embedded demo: three partner forces and the hub (make demo ARGS="--port 8080")
@@ -33,6 +35,13 @@ schema: $(STAMP)  ## Regenerate schema.graphql from the code
 bench: $(STAMP)  ## Latency and throughput through the hub against partners with added latency
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.federation $(ARGS)
+
+lock: $(STAMP)  ## Re-resolve requirements/*.lock from pyproject.toml (after changing a dependency)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --universal --python-version 3.11 --generate-hashes \
+		--no-header --quiet -o requirements/runtime.lock
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --extra test --universal --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o requirements/test.lock
 
 clean:
 	rm -rf $(VENV) .hub .pytest_cache .mypy_cache .ruff_cache
