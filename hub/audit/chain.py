@@ -89,6 +89,8 @@ def event_content(seq: int, event_id: str, event: AuditEvent, doc_hash: str | No
         "outcome": event.outcome,
         "http_status": event.http_status,
         "latency_us": latency_us(event.latency_ms),
+        # Covered where there is one; events from before traces (none) hash as they always did.
+        **({"trace_id": event.trace_id} if event.trace_id is not None else {}),
     }
 
 

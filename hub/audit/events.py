@@ -84,6 +84,7 @@ class AuditEvent:
         outcome: One of `OUTCOMES`.
         http_status: The HTTP status of the response.
         latency_ms: Time from request to response, in milliseconds (stored to the microsecond).
+        trace_id: The request's OpenTelemetry trace id (32 hex digits), where it was traced.
     """
 
     occurred_at: datetime
@@ -104,6 +105,7 @@ class AuditEvent:
     outcome: str
     http_status: int
     latency_ms: float
+    trace_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ audit_event = Table(
     Column("http_status", Integer, nullable=False),
     # Microseconds, an integer: a float would not come back from every database bit for bit.
     Column("latency_us", BigInteger, nullable=False),
+    Column("trace_id", String(32), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
@@ -136,6 +137,7 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
         failed_partners=tuple(_clean(p) for p in event.failed_partners),
         outcome=_clean(event.outcome),
         latency_ms=latency_us(event.latency_ms) / 1000,
+        trace_id=_opt(event.trace_id),
     )
 
 
@@ -163,6 +165,7 @@ def event_row(stored: StoredEvent) -> dict[str, Any]:
         "outcome": event.outcome,
         "http_status": event.http_status,
         "latency_us": latency_us(event.latency_ms),
+        "trace_id": event.trace_id,
         "prev_hash": stored.prev_hash,
         "hash": stored.hash,
     }
@@ -205,5 +208,6 @@ def stored_event(row: Any, disclosed: Sequence[Disclosure]) -> StoredEvent:
         outcome=row.outcome,
         http_status=row.http_status,
         latency_ms=row.latency_us / 1000,
+        trace_id=row.trace_id,
     )
     return StoredEvent(row.seq, row.event_id, row.hash, row.prev_hash, event, row.document_hash)

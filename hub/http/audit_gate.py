@@ -206,6 +206,7 @@ class AuditRecorder:
             outcome=outcome_of(consultation, status),
             http_status=status,
             latency_ms=(time.perf_counter() - consultation.started) * 1000,
+            trace_id=current_trace_id(),
         )
 
 

@@ -39,6 +39,7 @@ class AuditEvent:
     outcome: str = strawberry.field(description="ok, partial, unauthenticated, purpose-refused, denied, ...")
     http_status: int = strawberry.field(description="The HTTP status returned.")
     latency_ms: float = strawberry.field(description="How long the request took, in milliseconds.")
+    trace_id: str | None = strawberry.field(description="The request's OpenTelemetry trace id, if traced.")
     denied_fields: list[str] = strawberry.field(description="Fields refused to the caller.")
     failed_partners: list[str] = strawberry.field(description="Partners that failed during the request.")
     disclosed: list[AuditDisclosure] = strawberry.field(description="Source records the response disclosed.")
@@ -62,6 +63,7 @@ class AuditEvent:
             outcome=e.outcome,
             http_status=e.http_status,
             latency_ms=round(e.latency_ms, 3),
+            trace_id=e.trace_id,
             denied_fields=list(e.denied_fields),
             failed_partners=list(e.failed_partners),
             disclosed=[

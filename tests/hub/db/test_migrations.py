@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import migrations
 from hub.audit.chain import GENESIS_HASH
+from hub.audit.inserts import PendingEvent, chained
 from hub.audit.store import AuditStore
-from hub.audit.tables import audit_chain_head
+from hub.audit.tables import audit_chain_head, disclosure_rows, event_row
 from hub.cli import cli
 from hub.db import SchemaOutOfDate, create_engine, metadata, prepare_database
 from tests.hub.audit.conftest import make_event
@@ -121,19 +122,24 @@ async def test_downgrading_to_base_drops_every_table_and_upgrading_again_restore
 async def test_a_database_made_before_migrations_is_adopted_with_its_data(engine: AsyncEngine) -> None:
     # What releases before migrations did, with the tables and columns of then.
     then = MetaData()
-    later_columns = {"rate_limit", "max_query_cost", "trusted_documents_only"}
+    later_columns = {"rate_limit", "max_query_cost", "trusted_documents_only", "trace_id"}
     for table in metadata.sorted_tables:
         if table.name in HUB_TABLES - {"person_id_key", "trusted_document"}:
             columns = [c._copy() for c in table.columns if c.name not in later_columns]
             Table(table.name, then, *columns)
+    # An event as such a release wrote it: chained the same way, in the columns of then.
+    [first], _ = chained(1, GENESIS_HASH, [PendingEvent.of(make_event(1))])
+    row = {k: v for k, v in event_row(first).items() if k not in later_columns}
     async with engine.begin() as conn:
         await conn.run_sync(then.create_all)
+        await conn.execute(then.tables["audit_event"].insert().values(**row))
+        for disclosure in disclosure_rows(first):
+            await conn.execute(then.tables["audit_disclosure"].insert().values(**disclosure))
         await conn.execute(
             audit_chain_head.insert().values(
-                id=1, seq=0, hash=GENESIS_HASH, checkpoint_seq=0, checkpoint_hash=GENESIS_HASH
+                id=1, seq=1, hash=first.hash, checkpoint_seq=0, checkpoint_hash=GENESIS_HASH
             )
         )
-    await AuditStore(engine).append(make_event(1))
 
     assert await migrations.upgrade(engine) == migrations.head()
     store = AuditStore(engine)

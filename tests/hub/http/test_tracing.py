@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from hub.audit.store import AuditFilter
 from tests.support import HubClient, Partner
 
 _EXPORTER = InMemorySpanExporter()
@@ -48,6 +49,9 @@ async def test_a_search_is_one_trace_with_a_span_per_partner_call_and_the_audit_
     assert all(s.attributes["outcome"] == "ok" and s.parent.span_id == request.context.span_id for s in calls)
     [audit] = [s for s in finished if s.name == "audit write"]
     assert audit.parent.span_id == request.context.span_id
+    # The audit event names the trace too (and its hash covers it).
+    event = (await hub.app.state.audit.events(AuditFilter(), 10_000))[-1]
+    assert event.event.trace_id == f"{trace_id:032x}"
     assert (
         request.attributes["hub.outcome"] == "ok" and request.attributes["http.response.status_code"] == 200
     )
