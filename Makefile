@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint schema bench lock clean
+.PHONY: demo test lint schema bench lock browser clean
 
 # Dependencies come from the lock file (exact versions, checked by hash), then the project itself.
 $(STAMP): pyproject.toml requirements/test.lock
@@ -35,6 +35,9 @@ schema: $(STAMP)  ## Regenerate schema.graphql from the code
 bench: $(STAMP)  ## Latency and throughput through the hub against partners with added latency
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.federation $(ARGS)
+
+browser:  ## Debian's Chromium, for the GraphiQL browser tests (Playwright drives it; it downloads no browser)
+	@command -v chromium >/dev/null 2>&1 || (apt-get install -y -q chromium || sudo apt-get install -y -q chromium)
 
 lock: $(STAMP)  ## Re-resolve requirements/*.lock from pyproject.toml (after changing a dependency)
 	$(BIN)/python -m pip install --quiet uv

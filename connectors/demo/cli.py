@@ -125,6 +125,11 @@ async def _serve_demo(
 
     # The demo is for developers: GraphiQL on (a production hub leaves it off).
     app = create_app(HubSettings(partners_file=partners_file, data_dir=data_dir, graphiql=True))
+    from connectors.demo.web import demo_routes
+
+    # The demo's landing page and GraphiQL's role picker (`connectors.demo.web`): never in `hub serve`.
+    metrics_on = app.state.settings.metrics_token is not None
+    app.router.routes[:0] = demo_routes(app.state.auth.token_for, metrics_on)
     # A client that holds a request open must not keep Ctrl-C from stopping the demo.
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

@@ -64,6 +64,10 @@ class ScopeCheck(FieldExtension):
         # Applied each time a schema is built from the same field: print the directive once.
         if not any(isinstance(d, RequiresScopes) for d in field.directives):
             field.directives.append(RequiresScopes(scopes=[sorted(a) for a in self.requirement]))
+        # The documentation says what the field needs, from the same declaration (it cannot drift).
+        note = "Needs the scope " + " or ".join(" + ".join(sorted(a)) for a in self.requirement) + "."
+        if note not in (field.description or ""):
+            field.description = f"{field.description} {note}" if field.description else note
 
     def _check(self, info: strawberry.Info) -> None:
         granted: frozenset[str] = info.context.effective_scopes

@@ -37,6 +37,7 @@ from hub.http.audit_gate import AuditRecorder, AuditStatus
 from hub.http.authentication import BearerAuth
 from hub.http.body_limit import BodyLimit
 from hub.http.endpoint import GraphQLEndpoint
+from hub.http.graphiql import graphiql_routes
 from hub.http.logs import quiet_partner_urls
 from hub.http.metrics_route import metrics_route
 from hub.http.rate_limits import RateLimits
@@ -147,6 +148,7 @@ def create_app(
             Route("/graphql", graphql),
             *(_counted(route, rate_limits) for route in auth.routes()),
             *([metrics_route(settings.metrics_token, partner_set)] if settings.metrics_token else []),
+            *(graphiql_routes() if settings.graphiql else []),
         ],
         # The recorder is outermost, so requests refused by authentication are audited too.
         middleware=[

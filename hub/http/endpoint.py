@@ -16,10 +16,9 @@ from __future__ import annotations
 import dataclasses
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
@@ -46,6 +45,7 @@ from hub.errors import (
 from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
+from hub.http.graphiql import graphiql_page
 from hub.http.rate_limits import RateLimits
 from hub.http.request import GRAPHQL_RESPONSE, JSON, parse_graphql_request, response_media_type
 from hub.schema import HubContext, HubSchema
@@ -108,7 +108,7 @@ class GraphQLEndpoint:
         consultation = Consultation.of(scope)
         if self._is_ide_page(request):
             consultation.ide_page = True
-            response: Response = HTMLResponse(get_graphql_ide_html("graphiql"))
+            response: Response = graphiql_page()
         else:
             response = await self._graphql(request, consultation)
         await response(scope, receive, send)

@@ -6,6 +6,8 @@ from typing import Any
 
 import strawberry
 
+from hub.access.policy import DEFAULT_SHARING_POLICY
+from hub.access.purpose import DEFAULT_PURPOSES
 from hub.access.scopes_directive import requires_scopes
 from hub.errors import (
     PERSON_ID_EXPIRED,
@@ -57,7 +59,21 @@ async def _sources(info: Info, person_id: str, argument: str, *, expired: bool =
         raise PersonIdInvalid(f"{argument}: {exc}", field=argument) from None
 
 
-@strawberry.type(description="Look-ups across every partner force's records.")
+def _query_description() -> str:
+    """The root type's documentation: the purposes a caller may state and what each kind of organisation
+    may ever be granted, from the same tables the hub enforces."""
+    purposes = "; ".join(f"{code}: {meaning.rstrip('.')}" for code, meaning in DEFAULT_PURPOSES.items())
+    caps = "; ".join(
+        f"{kind}: {', '.join(sorted(scopes))}" for kind, scopes in DEFAULT_SHARING_POLICY.items()
+    )
+    return (
+        "Look-ups across every partner force's records. An operation that reads personal data states its "
+        f"purpose in the Hub-Purpose header (a client may be limited to some): {purposes}. The most each "
+        f"kind of organisation may be granted, whatever its token says: {caps}."
+    )
+
+
+@strawberry.type(description=_query_description())
 class Query:
     @strawberry.field(
         description="One person by hub id, as returned by a search.",
