@@ -119,3 +119,28 @@ def test_graphiql_works_offline_per_role_and_leaves_nothing_behind(demo_hub: str
         browser.close()
     assert elsewhere == [], elsewhere
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+@pytest.fixture(scope="module")
+def plain_hub(tmp_path_factory: Any) -> Iterator[str]:
+    """A hub with GraphiQL on and no demo: no role picker, no token."""
+    app = create_app(HubSettings(data_dir=tmp_path_factory.mktemp("plain"), graphiql=True), partners=[])
+    server = ServerThread(app).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_a_caller_without_a_token_is_told_what_the_documentation_needs(plain_hub: str) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{plain_hub}/graphql")
+        page.wait_for_selector(".graphiql-container", timeout=20_000)
+        page.wait_for_function("document.getElementById('hub-notice').textContent.length > 0")
+        assert "access token" in page.inner_text("#hub-notice")
+        assert page.is_hidden("#hub-role-label")
+        headers = page.evaluate("document.querySelector('.graphiql-editor-tool').innerText")
+        assert "Hub-Purpose" in headers or page.locator("text=Hub-Purpose").count() > 0
+        browser.close()
