@@ -279,6 +279,9 @@ def print_table(results: Sequence[Figures]) -> None:
         if r.cpu_ms_per_request:
             cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in r.cpu_ms_per_request.items())
             print(f"  CPU ms per request (user + system): {cpu}")
+            hub_ms = r.cpu_ms_per_request.get("hub")
+            if hub_ms:  # the hub's own capacity, read apart from the partners sharing the cores
+                print(f"  requests per hub CPU-second: {1000 / hub_ms:.0f}")
         for note in r.notes:
             print(f"  note: {note}")
 
