@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
 
 from connectors.conformance import ConformanceSample, ConnectorConformance
-from connectors.contract import Connector
+from connectors.contract import BaseConnector, Capability, Connector
 from connectors.demo import layout
 from connectors.demo.store import DemoStore
 from connectors.registry import build
+from connectors.sql import SqlConnector
 from tests.support import Partner, partner_configs
 
 
@@ -69,3 +71,29 @@ class TestRestConnector(_Conformance):
 
 class TestGraphQLConnector(_Conformance):
     partner = "eastvale"
+
+
+class _OnlySomeKinds(SqlConnector):
+    """A connector that offers search, people and markers only, its other methods BaseConnector's (they
+    raise CapabilityNotSupported), as an outside author's first connector would be."""
+
+    supported = frozenset({Capability.SEARCH, Capability.PEOPLE, Capability.MARKERS})
+    get_intelligence = BaseConnector.get_intelligence
+    get_custody = BaseConnector.get_custody
+    get_safeguarding = BaseConnector.get_safeguarding
+
+
+class TestAConnectorOfferingSomeKindsIsHeldOnlyToThem(_Conformance):
+    partner = "northshire"
+
+    @pytest.fixture
+    async def connector(
+        self, demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner
+    ) -> AsyncIterator[Connector]:
+        [config] = [
+            c for c in partner_configs(demo_urls, southmoor.url, eastvale.url) if c.name == "northshire"
+        ]
+        connector = _OnlySomeKinds(dataclasses.replace(config, capabilities=None))
+        await connector.open()
+        yield connector
+        await connector.aclose()
