@@ -63,9 +63,11 @@ class ConnectorConformance:
         assert connector.name and connector.title
         assert connector.capabilities and all(isinstance(c, Capability) for c in connector.capabilities)
 
+    @pytest.mark.asyncio
     async def test_health_answers(self, connector: Connector) -> None:
         await connector.health()
 
+    @pytest.mark.asyncio
     async def test_search_by_family_name_returns_canonical_people(
         self, connector: Connector, sample: ConformanceSample
     ) -> None:
@@ -75,19 +77,23 @@ class ConnectorConformance:
             _check_person(record, connector)
             assert _key(sample.family_name) in {_key(n.family_name) for n in record.names}
 
+    @pytest.mark.asyncio
     async def test_search_honours_the_limit(self, connector: Connector, sample: ConformanceSample) -> None:
         records = await connector.search_people(SearchCriteria(family_name=sample.family_name), 1)
         assert len(records) == 1
 
+    @pytest.mark.asyncio
     async def test_search_by_pnc_id(self, connector: Connector, sample: ConformanceSample) -> None:
         if sample.pnc_id is None:
             pytest.skip("the sample has no PNC ID")
         records = await connector.search_people(SearchCriteria(pnc_id=sample.pnc_id), 10)
         assert records and all(r.pnc_id == sample.pnc_id for r in records)
 
+    @pytest.mark.asyncio
     async def test_search_for_nobody_returns_nothing(self, connector: Connector) -> None:
         assert await connector.search_people(SearchCriteria(family_name="Zzyzxqwv"), 10) == []
 
+    @pytest.mark.asyncio
     async def test_get_people_returns_known_ids_only(
         self, connector: Connector, sample: ConformanceSample
     ) -> None:
@@ -100,6 +106,7 @@ class ConnectorConformance:
             assert record.record_id == record_id
 
     @pytest.mark.parametrize("method", sorted(_BATCHES))
+    @pytest.mark.asyncio
     async def test_batch_records_are_canonical_and_keyed_by_requested_id(
         self, connector: Connector, sample: ConformanceSample, method: str
     ) -> None:
@@ -117,12 +124,14 @@ class ConnectorConformance:
                 assert getattr(record, "partner", None) == connector.name
 
     @pytest.mark.parametrize("method", ["get_people", *sorted(_BATCHES)])
+    @pytest.mark.asyncio
     async def test_empty_batch_returns_an_empty_mapping(self, connector: Connector, method: str) -> None:
         capability = Capability.PEOPLE if method == "get_people" else _BATCHES[method][0]
         if capability not in connector.capabilities:
             pytest.skip(f"{connector.name} does not offer {capability.value}")
         assert dict(await getattr(connector, method)([])) == {}
 
+    @pytest.mark.asyncio
     async def test_sample_people_have_records_of_every_offered_kind(
         self, connector: Connector, sample: ConformanceSample
     ) -> None:
