@@ -151,6 +151,7 @@ async def _serve_demo(
     headers = d.graphiql_headers(tokens["investigator"])
     click.echo(
         f"\nThe hub is ready: GraphiQL at {url}/graphql  (health: {url}/healthz)\n"
+        f"Start page, with every link and each demo client's token: {url}/\n"
         f"Partners: northshire (sql) {data_dir / 'northshire.db'}, "
         f"southmoor (rest) {endpoints['southmoor']}, eastvale (graphql) {endpoints['eastvale']}/graphql\n"
         + (f"Faults switched on (docs/demo-faults.md):\n{chr(10).join(notes)}\n" if notes else "")
