@@ -12,13 +12,14 @@ message naming them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Protocol
 
 from connectors.contract import Connector, PartnerConfig
 from connectors.errors import ConnectorConfigError
 
-__all__ = ["ENTRY_POINT_GROUP", "ConnectorKind", "build", "kinds", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "ConnectorKind", "KindInfo", "build", "describe", "kinds", "register"]
 
 ENTRY_POINT_GROUP = "hub.connectors"
 
@@ -60,3 +61,42 @@ def _load(name: str) -> ConnectorKind:
 def build(config: PartnerConfig) -> Connector:
     """A connector for one configured partner (not yet opened)."""
     return _load(config.kind).from_config(config)
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """What an integration team needs to know of an installed kind."""
+
+    name: str
+    #: Where it is defined: `module:Class`.
+    target: str
+    #: The distribution that installs it ("in-process" for a `register()`ed kind) and its version.
+    package: str
+    version: str
+    #: The capabilities the kind can offer (a partner's configuration may narrow them).
+    capabilities: tuple[str, ...]
+    #: Why it could not be loaded, if it could not (the others are still listed).
+    problem: str | None = None
+
+
+def describe() -> list[KindInfo]:
+    """Every installed kind, by name; a kind that fails to load is listed with its problem."""
+    found: dict[str, KindInfo] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        package = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
+        version = ep.dist.version if ep.dist is not None else ""
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # a broken third-party package: say so, list the rest
+            found[ep.name] = KindInfo(ep.name, ep.value, package, version, (), f"{type(exc).__name__}: {exc}")
+            continue
+        found[ep.name] = KindInfo(ep.name, ep.value, package, version, _capabilities(loaded))
+    for name, kind in _registered.items():
+        target = f"{getattr(kind, '__module__', '?')}:{getattr(kind, '__qualname__', repr(kind))}"
+        found[name] = KindInfo(name, target, "in-process", "", _capabilities(kind))
+    return [found[name] for name in sorted(found)]
+
+
+def _capabilities(kind: object) -> tuple[str, ...]:
+    supported = getattr(kind, "supported", ())
+    return tuple(sorted(str(getattr(c, "value", c)) for c in supported))

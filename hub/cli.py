@@ -148,6 +148,10 @@ from hub.migrations.cli import db as _db_commands  # noqa: E402
 
 cli.add_command(_db_commands)  # hub db upgrade|current|downgrade
 
+from connectors.cli import connectors as _connector_commands  # noqa: E402
+
+cli.add_command(_connector_commands)  # hub connectors list
+
 
 def main() -> None:
     cli(prog_name="hub")
