@@ -71,18 +71,17 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     app = create_app(settings)
     from hub.http.logs import log_config
 
-    logging = log_config(settings.log_format)
+    # The hub writes its own access line per request (`hub.access`): uvicorn's would say less, twice.
+    served: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "log_config": log_config(settings.log_format),
+        "access_log": False,
+    }
     if workers == 1:
-        # The hub writes its own access line per request (`hub.access`): uvicorn's would say less, twice.
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="info",
-            proxy_headers=True,
-            log_config=logging,
-            access_log=False,
-        )
+        uvicorn.run(app, **served)
         return
     # Each worker process builds its own app from the same settings, read from the environment.
     os.environ["HUB_PARTNERS_FILE"] = str(partners_file.resolve())
@@ -91,24 +90,10 @@ def serve(partners_file: Path, host: str, port: int, workers: int) -> None:
     if own_metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hub-metrics-")
     try:
-        _serve_workers(host, port, workers, logging)
+        uvicorn.run("hub.http.app:create_app", factory=True, workers=workers, **served)
     finally:
         if own_metrics_dir:
             shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
-
-
-def _serve_workers(host: str, port: int, workers: int, logging: dict[str, Any]) -> None:
-    uvicorn.run(
-        "hub.http.app:create_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=True,
-        log_config=logging,
-        access_log=False,
-    )
 
 
 @cli.group()

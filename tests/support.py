@@ -8,11 +8,13 @@ import atexit
 import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import threading
+import time
 import tomllib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing, closing, contextmanager
 from dataclasses import dataclass
@@ -220,6 +222,20 @@ async def open_demo_hub(
     async with aclosing(open_hub(configs, HubSettings(**settings), data_dir)) as hubs:
         async for client in hubs:
             yield client
+
+
+def wait_until_healthy(url: str, deadline: float, processes: Sequence[subprocess.Popen[Any]] = ()) -> None:
+    """Wait for the hub at `url` to answer `/healthz` with 200, until `deadline` (time.monotonic()); fail if
+    it does not, or if one of `processes` (the hub's) exits meanwhile."""
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"the hub at {url} did not start"
+        assert all(p.poll() is None for p in processes), f"the hub at {url} exited before it started"
+        time.sleep(0.1)
 
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")

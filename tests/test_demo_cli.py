@@ -27,6 +27,7 @@ from connectors.demo.embedded import (
     graphiql_headers,
 )
 from hub.cli import cli
+from tests.support import wait_until_healthy
 
 
 def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> re.Match[str]:
@@ -113,15 +114,7 @@ def test_hub_serve_runs_from_a_partners_file(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.1)
+        wait_until_healthy(f"http://127.0.0.1:{port}", time.monotonic() + 30, [process])
         body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}).json()
         assert body["data"] == {"__typename": "Query"} and "errors" not in body
     finally:

@@ -25,7 +25,7 @@ from hub._cli import data_dir_option, run_on_database, settings_for
 from hub.audit.errors import AuditUnavailable
 from hub.audit.events import AuditEvent
 from hub.audit.store import AuditStore
-from hub.auth.clients import ClientError, ClientRecord, UnknownClient
+from hub.auth.clients import ClientError, ClientRecord
 from hub.auth.documents import TrustedDocument
 from hub.auth.issuers import IssuerConfigError
 from hub.auth.principal import ClientLimits, OrganisationType
@@ -202,10 +202,7 @@ def clients_set(
         )
 
     async def change(services: AuthServices) -> ClientRecord:
-        record = await services.clients.get(client_id)
-        if record is None:
-            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
-        now = record.limits
+        now = (await services.clients.require(client_id)).limits
         limits = ClientLimits(
             now.rate_limit if rate_limit is None else (None if rate_limit == "default" else rate_limit),
             now.max_query_cost if max_cost is None else (None if max_cost == "default" else int(max_cost)),
@@ -388,9 +385,7 @@ def documents_add(client_id: str, name: str | None, document_file: TextIO, data_
     operations = _validated(text, label)
 
     async def add(settings: HubSettings, engine: AsyncEngine, services: AuthServices) -> str:
-        client = await services.clients.get(client_id)
-        if client is None:
-            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        client = await services.clients.require(client_id)
         record = await services.documents.add(client_id, text, label)
         variables = {"document_id": record.document_id, "name": record.name}
         await _audited(
@@ -491,9 +486,7 @@ def documents_remove(client_id: str, document_id: str, data_dir: Path) -> None:
     """Unregister a document: running hubs refuse it within HUB_CLIENT_CACHE_SECONDS."""
 
     async def remove(settings: HubSettings, engine: AsyncEngine, services: AuthServices) -> None:
-        client = await services.clients.get(client_id)
-        if client is None:
-            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        client = await services.clients.require(client_id)
         await services.documents.remove(client_id, document_id)
         variables = {"document_id": document_id}
         await _audited(

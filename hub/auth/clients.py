@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from limits import parse_many
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.principal import ClientLimits, OrganisationType
 from hub.auth.scopes import SCOPES
 from hub.auth.tables import oauth_client
+from hub.config.settings import check_rate_limits
 from hub.db import as_utc
 
 __all__ = [
@@ -143,8 +143,12 @@ def _record(row: Any) -> ClientRecord:
         description=row.description,
         created_at=as_utc(row.created_at),
         revoked_at=as_utc(row.revoked_at) if row.revoked_at is not None else None,
-        limits=ClientLimits(row.rate_limit, row.max_query_cost, bool(row.trusted_documents_only)),
+        limits=_limits(row),
     )
+
+
+def _limits(row: Any) -> ClientLimits:
+    return ClientLimits(row.rate_limit, row.max_query_cost, bool(row.trusted_documents_only))
 
 
 def _checked(limits: ClientLimits) -> ClientLimits:
@@ -161,21 +165,15 @@ def _checked(limits: ClientLimits) -> ClientLimits:
 
 
 def check_rate_limit(text: str) -> str:
-    """`text`, stripped, if it is rate limits in the `limits` notation ("20/second;1000/hour").
+    """`text`, stripped, if it is rate limits in the `limits` notation (`hub.config.settings`).
 
     Raises:
         ClientError: it is not.
     """
     try:
-        items = parse_many(text)
-    except ValueError:
-        items = []
-    if not items:
-        raise ClientError(
-            f"rate limit {text!r} is not in the form '20/second;1000/hour' (amounts per second, minute, "
-            "hour or day, separated by ';')"
-        )
-    return text.strip()
+        return check_rate_limits(text)
+    except ValueError as exc:
+        raise ClientError(str(exc)) from None
 
 
 class ClientStore:
@@ -324,6 +322,17 @@ class ClientStore:
             ).first()
         return _record(row) if row is not None else None
 
+    async def require(self, client_id: str) -> ClientRecord:
+        """The client with this id, revoked or not.
+
+        Raises:
+            UnknownClient: there is no such client (the message says where to look).
+        """
+        record = await self.get(client_id)
+        if record is None:
+            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
+        return record
+
     async def list(self, include_revoked: bool = True) -> builtins.list[ClientRecord]:
         """Every client, by id."""
         query = select(oauth_client).order_by(oauth_client.c.client_id)
@@ -348,10 +357,7 @@ class ClientStore:
                 .values(revoked_at=datetime.now(UTC))
             )
         self._active.pop(client_id, None)
-        record = await self.get(client_id)
-        if record is None:
-            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
-        return record
+        return await self.require(client_id)
 
     async def set_limits(self, client_id: str, limits: ClientLimits) -> ClientRecord:
         """Change a client's rate limits, cost budget and trusted-documents mode (all three, as given);
@@ -373,10 +379,7 @@ class ClientStore:
                 )
             )
         self._active.pop(client_id, None)
-        record = await self.get(client_id)
-        if record is None:
-            raise UnknownClient(f"No client {client_id!r}; `hub clients list` shows the clients.")
-        return record
+        return await self.require(client_id)
 
     async def is_active(self, client_id: str) -> bool:
         """Whether the client exists and is not revoked: from memory if asked within `cache_seconds`."""
@@ -399,7 +402,7 @@ class ClientStore:
             row = (await conn.execute(select(*columns).where(oauth_client.c.client_id == client_id))).first()
         limits = None
         if row is not None and row.revoked_at is None:
-            limits = ClientLimits(row.rate_limit, row.max_query_cost, bool(row.trusted_documents_only))
+            limits = _limits(row)
         if self.cache_seconds > 0:
             self._active[client_id] = (limits, now)
         return limits

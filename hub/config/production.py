@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.tables import oauth_client
+from hub.config.settings import PRODUCTION_CONVENIENCES as CONVENIENCES
 from hub.config.settings import HubSettings
 
 __all__ = [
@@ -33,15 +34,6 @@ __all__ = [
 class ProductionRefused(RuntimeError):
     """A production hub will not start like this; the message lists why and what would allow it."""
 
-#: Every convenience production refuses, and what the exception would allow.
-CONVENIENCES = {
-    "graphiql": "GraphiQL is served (HUB_GRAPHIQL=true)",
-    "introspection": "every caller may introspect the schema (HUB_INTROSPECTION_REQUIRES_SCOPE=false)",
-    "get-queries": "queries are taken in URLs (HUB_ALLOW_GET_QUERIES=true)",
-    "sqlite": "the hub's database is SQLite (set HUB_DATABASE_URL to PostgreSQL)",
-    "http-issuer": "the token issuer is plain http:// (HUB_TOKEN_ISSUER)",
-    "demo-clients": "the demo's clients are in the hub's database (`hub clients revoke` each of them)",
-}
 #: The ids the demo gives its clients (`connectors.demo.clients`; a test keeps the two lists equal).
 DEMO_CLIENT_IDS = ("investigator", "frontline", "child-protection", "auditor", "developer")
 

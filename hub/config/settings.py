@@ -15,7 +15,37 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hub.access.purpose import DEFAULT_PURPOSES
 
-__all__ = ["HubSettings"]
+__all__ = ["PRODUCTION_CONVENIENCES", "HubSettings", "check_rate_limits"]
+
+#: Every convenience of the demo that production settings refuse (`hub.config.production`), by the name
+#: HUB_PRODUCTION_EXCEPTIONS gives it, and what keeping it allows.
+PRODUCTION_CONVENIENCES = {
+    "graphiql": "GraphiQL is served (HUB_GRAPHIQL=true)",
+    "introspection": "every caller may introspect the schema (HUB_INTROSPECTION_REQUIRES_SCOPE=false)",
+    "get-queries": "queries are taken in URLs (HUB_ALLOW_GET_QUERIES=true)",
+    "sqlite": "the hub's database is SQLite (set HUB_DATABASE_URL to PostgreSQL)",
+    "http-issuer": "the token issuer is plain http:// (HUB_TOKEN_ISSUER)",
+    "demo-clients": "the demo's clients are in the hub's database (`hub clients revoke` each of them)",
+}
+
+
+def check_rate_limits(text: str) -> str:
+    """`text`, stripped, if it is rate limits in the `limits` notation ("20/second;1000/hour"): the one check
+    of the settings' limits and of a client's own.
+
+    Raises:
+        ValueError: it is not.
+    """
+    try:
+        items = parse_many(text)
+    except ValueError:
+        items = []
+    if not items:
+        raise ValueError(
+            f"rate limit {text!r} is not in the form '20/second;1000/hour' (amounts per second, minute, "
+            "hour or day, separated by ';')"
+        )
+    return text.strip()
 
 
 class HubSettings(BaseSettings):
@@ -307,7 +337,7 @@ class HubSettings(BaseSettings):
     @field_validator("production_exceptions", mode="before")
     @classmethod
     def _exceptions(cls, value: object) -> object:
-        known = {"graphiql", "introspection", "get-queries", "sqlite", "http-issuer", "demo-clients"}
+        known = set(PRODUCTION_CONVENIENCES)
         if isinstance(value, str):
             value = {v.strip() for v in value.split(",") if v.strip()}
         unknown = sorted(set(value) - known) if isinstance(value, set | frozenset | list | tuple) else []
@@ -318,13 +348,7 @@ class HubSettings(BaseSettings):
     @field_validator("rate_limit", "organisation_rate_limit", "anonymous_rate_limit", "token_rate_limit")
     @classmethod
     def _rate_limits(cls, value: str) -> str:
-        try:
-            parsed = parse_many(value)
-        except ValueError:
-            parsed = []
-        if not parsed:
-            raise ValueError(f"{value!r} is not rate limits in the form '20/second;1000/hour'")
-        return value.strip()
+        return check_rate_limits(value)
 
     def partner_defaults(self) -> dict[str, float]:
         """What a partner gets for each numeric partners-file key it does not set."""

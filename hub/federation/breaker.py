@@ -113,10 +113,9 @@ class Breaker:
     @property
     def state(self) -> BreakerState:
         breaker = self._breaker
-        shared_open = self.shared is not None and self._opened_at() is not None
-        if (breaker is None or breaker.context.state == "closed") and not shared_open:
+        opened_at = self._opened_at()  # this process's, or the replicas' shared one
+        if (breaker is None or breaker.context.state == "closed") and opened_at is None:
             return BreakerState.CLOSED
-        opened_at = self._opened_at()
         if opened_at is not None and time.time() < opened_at + self.cooldown:
             return BreakerState.OPEN
         # Half-open, or open with the cool-down over: the next call is a trial, unless one is in flight.

@@ -40,7 +40,7 @@ from hub.http.endpoint import GraphQLEndpoint
 from hub.http.graphiql import graphiql_routes
 from hub.http.logs import quiet_partner_urls
 from hub.http.metrics_route import metrics_route
-from hub.http.rate_limits import RateLimits
+from hub.http.rate_limits import RateLimits, client_address
 from hub.schema import create_schema
 from hub.tracing import configure_tracing
 
@@ -184,7 +184,7 @@ def _counted(route: Route, rate_limits: RateLimits) -> Route:
 
     async def counted(request: Request) -> Response:
         try:
-            await rate_limits.hit_token_request(request.client.host if request.client is not None else "")
+            await rate_limits.hit_token_request(client_address(request))
         except RequestRefused as refused:
             error = "temporarily_unavailable" if refused.code is RATE_LIMITS_UNAVAILABLE else "rate_limited"
             body = {"error": error, "error_description": refused.message}

@@ -213,12 +213,13 @@ class AuditRecorder:
 def _measured(consultation: Consultation, event: AuditEvent, auditing: float, *, written: bool) -> None:
     """The request in the hub's metrics (`hub.metrics`): what the audit event says, never whom it was
     about."""
-    audit_seconds = time.perf_counter() - auditing
+    ended = time.perf_counter()
+    audit_seconds, seconds = ended - auditing, ended - consultation.started
     outcome = event.outcome if written else "audit-unavailable"
     registered = consultation.request is not None and consultation.request.document_id is not None
     operation = metrics.operation_label(event.operation_name, registered)
     metrics.REQUESTS.labels(operation, outcome, event.organisation_type or "none").inc()
-    metrics.REQUEST_SECONDS.labels(outcome).observe(time.perf_counter() - consultation.started)
+    metrics.REQUEST_SECONDS.labels(outcome).observe(seconds)
     if written:
         metrics.AUDIT_WRITE_SECONDS.observe(audit_seconds)
     else:
@@ -241,7 +242,7 @@ def _measured(consultation: Consultation, event: AuditEvent, auditing: float, *,
             "outcome": outcome,
             "status": event.http_status,
             "code": consultation.refusal.name if consultation.refusal is not None else None,
-            "latency_ms": round((time.perf_counter() - consultation.started) * 1000, 2),
+            "latency_ms": round(seconds * 1000, 2),
             "audit_ms": round(audit_seconds * 1000, 2),
             "partners": [
                 {"name": s.name, "outcome": s.outcome, "calls": s.calls, "latency_ms": round(s.latency_ms, 1)}

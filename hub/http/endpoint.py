@@ -46,7 +46,7 @@ from hub.federation.engine import Federation
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
 from hub.http.graphiql import graphiql_page
-from hub.http.rate_limits import RateLimits
+from hub.http.rate_limits import RateLimits, client_address
 from hub.http.request import GRAPHQL_RESPONSE, JSON, parse_graphql_request, response_media_type
 from hub.schema import HubContext, HubSchema
 from hub.schema.cost import CostModel
@@ -138,8 +138,7 @@ class GraphQLEndpoint:
         media_type = accepted or JSON  # a refusal before the Accept is weighed still needs a body
         try:
             # Counted first: a caller over its rate limit costs no more than this.
-            address = request.client.host if request.client is not None else ""
-            await self.rate_limits.hit(consultation.principal, address)
+            await self.rate_limits.hit(consultation.principal, client_address(request))
             graphql_request = parse_graphql_request(
                 request.method,
                 request.headers.get("content-type"),

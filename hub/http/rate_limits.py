@@ -31,14 +31,20 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
+from starlette.requests import Request
 
 from hub.auth.principal import Principal
 from hub.config.settings import HubSettings
 from hub.errors import RATE_LIMITED, RATE_LIMITS_UNAVAILABLE, RequestRefused
 
-__all__ = ["RateLimits"]
+__all__ = ["RateLimits", "client_address"]
 
 log = logging.getLogger(__name__)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, the key of limits without a client (behind a proxy: `--proxy-headers`)."""
+    return request.client.host if request.client is not None else ""
 
 
 @lru_cache(maxsize=1024)

@@ -24,6 +24,7 @@ from hub.access.scopes_directive import ScopeDenied
 from hub.errors import INTROSPECTION_NOT_ALLOWED, QUERY_TOO_EXPENSIVE, UNAUTHENTICATED, HubError
 from hub.schema.context import HubContext
 from hub.schema.cost import Cost, estimate
+from hub.schema.documents import PreparedDocument
 
 __all__ = ["IntrospectionNotAllowed", "OperationChecks", "QueryTooExpensive", "Unauthenticated"]
 
@@ -40,6 +41,13 @@ class QueryTooExpensive(HubError):
     code = QUERY_TOO_EXPENSIVE.name
 
 
+def _prepared(context: HubContext, document: DocumentNode) -> PreparedDocument | None:
+    """The cached document being run, where what is worked out of it can be kept (not for a document the
+    endpoint did not prepare)."""
+    prepared = context.document
+    return prepared if prepared is not None and prepared.document is document else None
+
+
 class OperationChecks(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -52,8 +60,8 @@ class OperationChecks(SchemaExtension):
         """The fields the operation selects: worked out once per cached document and operation."""
         schema = self.execution_context.schema._schema
         operation_name = self.execution_context.operation_name
-        prepared = context.document
-        if prepared is None or prepared.document is not document:
+        prepared = _prepared(context, document)
+        if prepared is None:
             return field_uses(schema, document, operation_name)
         uses = prepared.uses.get(operation_name)
         if uses is None:
@@ -107,14 +115,14 @@ class OperationChecks(SchemaExtension):
         variables = self.execution_context.variables or {}
         # Only integer variables can size a list: the estimate is kept per document for each set of them.
         key = (operation_name, tuple(sorted((k, v) for k, v in variables.items() if type(v) is int)))
-        prepared = context.document
-        cached = prepared.costs.get(key) if prepared is not None and prepared.document is document else None
+        prepared = _prepared(context, document)
+        cached = prepared.costs.get(key) if prepared is not None else None
         if cached is not None:
             cost: Cost = cached
         else:
             schema = self.execution_context.schema._schema
             cost = estimate(schema, document, operation_name, variables, context.cost_model)
-            if prepared is not None and prepared.document is document and len(prepared.costs) < 64:
+            if prepared is not None and len(prepared.costs) < 64:
                 prepared.costs[key] = cost
         limit = context.cost_limit
         if cost.total > limit:

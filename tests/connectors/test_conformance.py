@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.conformance import ConformanceSample, ConnectorConformance
-from connectors.contract import BaseConnector, Capability, Connector
+from connectors.contract import BaseConnector, Capability, Connector, PartnerConfig
 from connectors.demo import layout
 from connectors.demo.store import DemoStore
 from connectors.registry import build
@@ -51,10 +51,14 @@ class _Conformance(ConnectorConformance):
         [config] = [
             c for c in partner_configs(demo_urls, southmoor.url, eastvale.url) if c.name == self.partner
         ]
-        connector = build(config)
+        connector = self.build(config)
         await connector.open()
         yield connector
         await connector.aclose()
+
+    def build(self, config: PartnerConfig) -> Connector:
+        """The connector under test, for its partner's configuration."""
+        return build(config)
 
     @pytest.fixture
     async def sample(self, demo_urls: dict[str, str]) -> ConformanceSample:
@@ -86,14 +90,5 @@ class _OnlySomeKinds(SqlConnector):
 class TestAConnectorOfferingSomeKindsIsHeldOnlyToThem(_Conformance):
     partner = "northshire"
 
-    @pytest.fixture
-    async def connector(
-        self, demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner
-    ) -> AsyncIterator[Connector]:
-        [config] = [
-            c for c in partner_configs(demo_urls, southmoor.url, eastvale.url) if c.name == "northshire"
-        ]
-        connector = _OnlySomeKinds(dataclasses.replace(config, capabilities=None))
-        await connector.open()
-        yield connector
-        await connector.aclose()
+    def build(self, config: PartnerConfig) -> Connector:
+        return _OnlySomeKinds(dataclasses.replace(config, capabilities=None))

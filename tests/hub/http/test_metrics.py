@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.demo.embedded import free_port, partners_toml
 from tests.hub.http.test_rate_limits import _entered
-from tests.support import HubClient, Partner, open_demo_hub
+from tests.support import HubClient, Partner, open_demo_hub, wait_until_healthy
 
 TOKEN = "scrape-" + "x" * 24
 
@@ -133,15 +133,7 @@ def test_two_workers_metrics_are_summed(
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "the hub did not start"
-            time.sleep(0.2)
+        wait_until_healthy(url, time.monotonic() + 60, [process])
         headers = {
             "Authorization": f"Bearer {token}",
             "Hub-Purpose": "investigation",

@@ -17,7 +17,7 @@ import pytest
 from connectors.demo.embedded import free_port, partners_toml
 from hub.audit.store import AuditFilter, AuditStore
 from hub.db import create_engine
-from tests.support import Partner, private_pg_database
+from tests.support import Partner, private_pg_database, wait_until_healthy
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
@@ -63,14 +63,7 @@ def two_hubs(
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         deadline = time.monotonic() + 60
         for url in urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "the hubs did not start"
-                time.sleep(0.2)
+            wait_until_healthy(url, deadline)
         yield urls, env
     finally:
         for hub in hubs:
