@@ -6,7 +6,17 @@ records of `canonical.py` and raises only the errors of `errors.py`. Built-in ki
 
 from __future__ import annotations
 
-from connectors.contract import DEFAULT_TIMEOUT, BaseConnector, Capability, Connector, PartnerConfig
+from connectors.contract import (
+    DEFAULT_TIMEOUT,
+    RECORD_KINDS,
+    BaseConnector,
+    Capability,
+    Connector,
+    Fetched,
+    FetchingConnector,
+    PartnerConfig,
+    Wanted,
+)
 from connectors.errors import (
     CapabilityNotSupported,
     ConnectorConfigError,
@@ -20,17 +30,21 @@ from connectors.registry import build, kinds, register
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "RECORD_KINDS",
     "BaseConnector",
     "Capability",
     "CapabilityNotSupported",
     "Connector",
     "ConnectorConfigError",
     "ConnectorError",
+    "Fetched",
+    "FetchingConnector",
     "PartnerBadResponse",
     "PartnerConfig",
     "PartnerError",
     "PartnerTimeout",
     "PartnerUnavailable",
+    "Wanted",
     "build",
     "kinds",
     "register",

@@ -6,6 +6,11 @@ answer for every capability the connector does not declare in `capabilities`.
 
 Batch methods take the partner's own record ids and return a mapping from each id the partner knows to its
 records; ids the partner does not know are simply absent. They raise only `connectors.errors` exceptions.
+
+`fetch` is what the hub calls: several record kinds at once, each with its own ids, so that a partner whose
+protocol allows it answers a person and everything held on them in one call (one GraphQL document, one SQL
+round trip, one REST request with `include=`). `BaseConnector.fetch` falls back on the per-kind methods,
+called concurrently, so a connector need only override it where its partner can do better.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
+from connectors._calls import all_or_none
 from connectors.canonical import (
     CustodyRecord,
     IntelligenceReport,
@@ -26,7 +32,17 @@ from connectors.canonical import (
 )
 from connectors.errors import CapabilityNotSupported, ConnectorConfigError
 
-__all__ = ["DEFAULT_TIMEOUT", "BaseConnector", "Capability", "Connector", "PartnerConfig"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "RECORD_KINDS",
+    "BaseConnector",
+    "Capability",
+    "Connector",
+    "Fetched",
+    "FetchingConnector",
+    "PartnerConfig",
+    "Wanted",
+]
 
 #: Seconds the hub waits for one partner call unless the partner's configuration says otherwise.
 DEFAULT_TIMEOUT = 5.0
@@ -41,6 +57,21 @@ class Capability(enum.StrEnum):
     INTELLIGENCE = "intelligence"
     CUSTODY = "custody"
     SAFEGUARDING = "safeguarding"
+
+
+#: The record kinds fetched by id, each with the per-kind batch method that answers it alone.
+RECORD_KINDS: Mapping[Capability, str] = {
+    Capability.PEOPLE: "get_people",
+    Capability.MARKERS: "get_markers",
+    Capability.INTELLIGENCE: "get_intelligence",
+    Capability.CUSTODY: "get_custody",
+    Capability.SAFEGUARDING: "get_safeguarding",
+}
+#: What `fetch` is asked for: per record kind, the partner's ids whose records of that kind are wanted.
+Wanted = Mapping[Capability, Sequence[str]]
+#: What `fetch` answers: per record kind asked for, each known id's records (a `PersonRecord` for people,
+#: a list for the other kinds); unknown ids are absent, as in the per-kind methods.
+Fetched = Mapping[Capability, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +132,9 @@ class Connector(Protocol):
 
     async def search_people(self, criteria: SearchCriteria, limit: int) -> list[PersonRecord]: ...
 
+    async def fetch(self, wanted: Wanted) -> Fetched:
+        """Several record kinds in one call where the partner allows it; see the module docstring."""
+
     async def get_people(self, ids: Sequence[str]) -> Mapping[str, PersonRecord]: ...
 
     async def get_markers(self, ids: Sequence[str]) -> Mapping[str, list[WarningMarker]]: ...
@@ -159,6 +193,20 @@ class BaseConnector:
     async def health(self) -> None:
         return None
 
+    async def fetch(self, wanted: Wanted) -> Fetched:
+        """Each kind wanted through its own batch method, all at once: one call per kind.
+
+        Override it where the partner can answer several kinds in one request. A kind the connector does
+        not offer raises `CapabilityNotSupported`; if one kind fails, the others are cancelled and the
+        failure raised, so the hub never passes on half of a call.
+        """
+        for kind in wanted:
+            if kind not in self.capabilities or kind not in RECORD_KINDS:
+                raise self._unsupported(kind)
+        asked = [kind for kind, ids in wanted.items() if ids]
+        answers = await all_or_none([getattr(self, RECORD_KINDS[kind])(wanted[kind]) for kind in asked])
+        return dict(zip(asked, answers, strict=True))
+
     def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
         return CapabilityNotSupported(f"Partner '{self.name}' does not offer '{capability.value}'.")
 
@@ -179,3 +227,29 @@ class BaseConnector:
 
     async def get_safeguarding(self, ids: Sequence[str]) -> Mapping[str, list[SafeguardingConcern]]:
         raise self._unsupported(Capability.SAFEGUARDING)
+
+
+class FetchingConnector(BaseConnector):
+    """For a partner that answers several kinds of record in one request: override `fetch`, and each
+    per-kind method asks it for its one kind (so every path to the partner is the same code)."""
+
+    async def fetch(self, wanted: Wanted) -> Fetched:
+        raise NotImplementedError(f"{type(self).__name__} must implement fetch()")
+
+    async def _one(self, kind: Capability, ids: Sequence[str]) -> Mapping[str, Any]:
+        return (await self.fetch({kind: ids})).get(kind, {})
+
+    async def get_people(self, ids: Sequence[str]) -> Mapping[str, PersonRecord]:
+        return await self._one(Capability.PEOPLE, ids)
+
+    async def get_markers(self, ids: Sequence[str]) -> Mapping[str, list[WarningMarker]]:
+        return await self._one(Capability.MARKERS, ids)
+
+    async def get_intelligence(self, ids: Sequence[str]) -> Mapping[str, list[IntelligenceReport]]:
+        return await self._one(Capability.INTELLIGENCE, ids)
+
+    async def get_custody(self, ids: Sequence[str]) -> Mapping[str, list[CustodyRecord]]:
+        return await self._one(Capability.CUSTODY, ids)
+
+    async def get_safeguarding(self, ids: Sequence[str]) -> Mapping[str, list[SafeguardingConcern]]:
+        return await self._one(Capability.SAFEGUARDING, ids)

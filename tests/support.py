@@ -14,6 +14,7 @@ import threading
 import time
 import tomllib
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing, closing, contextmanager
@@ -59,7 +60,12 @@ class Partner:
         return self.app.state.faults
 
     def kinds(self) -> list[str]:
+        """The kind of records each request asked for, in order ("people+custody": several in one)."""
         return [e["kind"] for e in self.log.snapshot()]
+
+    def kinds_asked(self) -> Counter[str]:
+        """How many requests asked for each kind of records, whether alone or with others."""
+        return Counter(kind for asked in self.kinds() for kind in asked.split("+"))
 
 
 def start_rest(url: str) -> Partner:

@@ -18,7 +18,7 @@ from connectors.canonical import (
     SearchCriteria,
     WarningMarker,
 )
-from connectors.contract import Capability, Connector
+from connectors.contract import RECORD_KINDS, Capability, Connector
 from connectors.pnc import normalise_pnc_id
 
 __all__ = ["ConformanceSample", "ConnectorConformance"]
@@ -139,3 +139,23 @@ class ConnectorConformance:
             if capability in connector.capabilities:
                 found = await getattr(connector, method)(list(sample.known_ids))
                 assert any(found.values()), f"{method}: the sample people should have some {capability.value}"
+
+    @pytest.mark.asyncio
+    async def test_fetch_of_every_offered_kind_at_once_answers_as_each_kind_alone(
+        self, connector: Connector, sample: ConformanceSample
+    ) -> None:
+        kinds = [kind for kind in RECORD_KINDS if kind in connector.capabilities]
+        if not kinds:
+            pytest.skip(f"{connector.name} offers no records by id")
+        wanted = [*sample.known_ids, sample.unknown_id]
+        alone = {kind: dict(await getattr(connector, RECORD_KINDS[kind])(wanted)) for kind in kinds}
+
+        together = await connector.fetch({kind: wanted for kind in kinds})
+
+        assert isinstance(together, Mapping)
+        assert set(together) <= set(kinds), "fetch answers only the kinds asked for"
+        for kind in kinds:
+            assert dict(together.get(kind, {})) == alone[kind], (
+                f"fetch's {kind.value} differ from {RECORD_KINDS[kind]}'s for the same ids"
+            )
+        assert dict(await connector.fetch({})) == {}, "an empty fetch answers nothing"

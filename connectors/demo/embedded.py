@@ -143,6 +143,7 @@ timeout = {timeout}
 base_url = "{partner_urls["southmoor"]}"
 client_id = "{DEMO_CLIENT_ID}"
 client_secret = "{DEMO_CLIENT_SECRET}"
+include = true  # its API embeds records in nominals fetched by id: one request per call
 
 [[partners]]
 name = "eastvale"

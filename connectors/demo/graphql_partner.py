@@ -3,7 +3,8 @@
 Eastvale publishes its records in a schema of its own design, deliberately unlike the hub's canonical
 model: subjects rather than people, a combined "1A P" grading string, its own enums for sex, custody disposal
 and concern category, and dates as ISO strings. Every root field is batched (a list of subject refs in, one
-list of records out), so a client needs one round trip per kind of record, whatever the number of people.
+list of records out), and one document may ask several, so a client needs one round trip for people and
+every kind of record held on them, whatever the number of people.
 
     POST /graphql      the API (GraphiQL on GET)           GET /health    {"status": "ok"}
     /_demo/...         request log and faults (see `connectors.demo.instrument`)

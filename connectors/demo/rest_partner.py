@@ -6,6 +6,9 @@ envelope, page numbers, and OAuth2 client credentials (RFC 6749 §4.4) in front 
     POST /oauth/token                          client credentials -> {access_token, token_type, expires_in}
     GET  /api/v2/nominals?surname=&forename=&dob=&pnc=&page=&per_page=    search (surname matches aliases)
     GET  /api/v2/nominals?ids=SM-000001,...    nominals by id (at most 100)
+         &include=warnings,intelligence,custody,safeguarding
+                                               ... each with those records embedded, one list per resource
+                                               named, every record as its own resource serves it
     GET  /api/v2/warnings?nominalIds=...       warning signals, one item each, tagged with its `nominalId`
     GET  /api/v2/intelligence?nominalIds=...   intelligence logs, likewise
     GET  /api/v2/custody?nominalIds=...        custody events with their offences, likewise
@@ -279,12 +282,34 @@ def _safeguarding(row: Row) -> dict[str, Any]:
     return _pick(row, _REFERRAL)
 
 
+def _included(request: Request) -> list[str]:
+    """The resources `include=` names, checked; in the API's own order."""
+    raw = request.query_params.get("include")
+    if raw is None:
+        return []
+    named = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = sorted(named - set(_INCLUDABLE))
+    if unknown:
+        valid = ", ".join(_INCLUDABLE)
+        raise _BadRequest(f"'include' names {', '.join(unknown)}; it takes any of {valid}.")
+    return [name for name in _INCLUDABLE if name in named]
+
+
 async def nominals(request: Request, store: DemoStore) -> list[dict[str, Any]] | dict[str, Any]:
     params = request.query_params
     if "ids" in params:
         if any(k in params for k in ("surname", "forename", "dob", "pnc", "page", "per_page")):
             raise _BadRequest("'ids' fetches nominals by id; it cannot be combined with search parameters.")
-        return [_nominal(row) for row in await store.nominals(_ids(request, "ids"))]
+        ids, included = _ids(request, "ids"), _included(request)
+        items = {row["nominal_ref"]: _nominal(row) for row in await store.nominals(ids)}
+        for name in included:
+            fetch, shape = _INCLUDABLE[name]
+            grouped = await fetch(store, list(items))
+            for ref, item in items.items():
+                item[name] = [{"nominalId": ref, **shape(row)} for row in grouped.get(ref, [])]
+        return list(items.values())
+    if "include" in params:
+        raise _BadRequest("'include' goes with 'ids': a search answers nominals only.")
     surname, pnc = params.get("surname", "").strip(), params.get("pnc", "").strip()
     if not surname and not pnc:
         raise _BadRequest("A search needs 'surname' or 'pnc' (or 'ids' to fetch nominals by id).")
@@ -318,6 +343,34 @@ def _batch(
         return [{"nominalId": ref, **shape(row)} for ref in ids for row in grouped.get(ref, [])]
 
     return handler
+
+
+#: What `include=` can embed in nominals fetched by id: the resource's name, how it is read and shaped.
+_Rows = Callable[[DemoStore, Sequence[str]], Awaitable[dict[str, list[Row]]]]
+_INCLUDABLE: Mapping[str, tuple[_Rows, Callable[[Row], dict[str, Any]]]] = {
+    "warnings": (DemoStore.warnings, _warning),
+    "intelligence": (DemoStore.intelligence, _intelligence),
+    "custody": (DemoStore.custody, _custody),
+    "safeguarding": (DemoStore.safeguarding, _safeguarding),
+}
+#: The hub's name for each kind of record, as the request log gives it.
+_KINDS = {
+    "warnings": "markers",
+    "intelligence": "intelligence",
+    "custody": "custody",
+    "safeguarding": "safeguarding",
+}
+
+
+def _nominals_kind(request: Request) -> str:
+    """What a request to /nominals asks for, as the request log names it."""
+    if "ids" not in request.query_params:
+        return "search"
+    try:
+        included = _included(request)
+    except _BadRequest:
+        included = []
+    return "+".join(["people", *(_KINDS[name] for name in included)])
 
 
 async def health(request: Request) -> Response:
@@ -354,9 +407,7 @@ def create_app(
     routes = [
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route("/health", health),
-        Route(
-            "/api/v2/nominals", _api(lambda r: "people" if "ids" in r.query_params else "search")(nominals)
-        ),
+        Route("/api/v2/nominals", _api(_nominals_kind)(nominals)),
         Route("/api/v2/warnings", _api("markers")(_batch(DemoStore.warnings, _warning))),
         Route("/api/v2/intelligence", _api("intelligence")(_batch(DemoStore.intelligence, _intelligence))),
         Route("/api/v2/custody", _api("custody")(_batch(DemoStore.custody, _custody))),

@@ -1,14 +1,17 @@
 """What the `graphql` connector asks a partner, and how it reads the answers into canonical records.
 
 The query documents are static, named operations with every input a variable, so a partner can allow-list
-them and nothing a caller types is ever spliced into a document. Each `Operation` pairs a document with the
-root field it reads and a translator from one partner object to `(subject ref, canonical record)`.
+them and nothing a caller types is ever spliced into a document. The search is an `Operation`: a document,
+the root field it reads and a translator from one partner object to `(subject ref, canonical record)`.
+Records by subject ref are asked for with `records_document`: one document holding a root field (a `Part`)
+per record kind wanted, so a person and everything held on them cost the partner one request.
 Translators trust nothing: a missing field, a wrong type or an enum value they do not know raises
 `Malformed`, which the connector reports as `PartnerBadResponse`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,19 +35,10 @@ from connectors.canonical import (
     SourceEvaluation,
     WarningMarker,
 )
+from connectors.contract import Capability
 from connectors.pnc import normalise_pnc_id
 
-__all__ = [
-    "CONCERNS",
-    "DETENTIONS",
-    "FLAGS",
-    "HEALTH",
-    "INTELLIGENCE_LOGS",
-    "SEARCH",
-    "SUBJECTS",
-    "Malformed",
-    "Operation",
-]
+__all__ = ["HEALTH", "PARTS", "SEARCH", "Malformed", "Operation", "Part", "read_records", "records_document"]
 
 T = TypeVar("T")
 
@@ -175,12 +169,17 @@ class Operation(Generic[T]):
 
     def read(self, partner: str, data: Mapping[str, Any]) -> list[tuple[str, T]]:
         """The (subject ref, record) pairs in the operation's `data`, or `Malformed`."""
-        items = data.get(self.field)
-        if not isinstance(items, list):
-            raise Malformed(f"data.{self.field}: expected a list, got {type_name(items)}")
-        return [
-            self.translate(partner, JsonObject(item, f"{self.field}[{i}]")) for i, item in enumerate(items)
-        ]
+        return _read_list(partner, data, self.field, self.translate)
+
+
+def _read_list(
+    partner: str, data: Mapping[str, Any], field: str, translate: Callable[[str, JsonObject], tuple[str, T]]
+) -> list[tuple[str, T]]:
+    """The (subject ref, record) pairs of the list in `data[field]`, or `Malformed`."""
+    items = data.get(field)
+    if not isinstance(items, list):
+        raise Malformed(f"data.{field}: expected a list, got {type_name(items)}")
+    return [translate(partner, JsonObject(item, f"{field}[{i}]")) for i, item in enumerate(items)]
 
 
 SEARCH = Operation(
@@ -196,44 +195,60 @@ SEARCH = Operation(
     + _SUBJECT_FIELDS,
     person,
 )
-SUBJECTS = Operation(
-    "HubSubjects",
-    "subjects",
-    "query HubSubjects($refs: [ID!]!) { subjects(refs: $refs) { ...HubSubject } }" + _SUBJECT_FIELDS,
-    person,
-)
-FLAGS = Operation(
-    "HubFlags",
-    "flags",
-    "query HubFlags($refs: [ID!]!) { flags(subjectRefs: $refs) { subjectRef code text raisedOn } }",
-    marker,
-)
-INTELLIGENCE_LOGS = Operation(
-    "HubIntelligenceLogs",
-    "intelligenceLogs",
-    """query HubIntelligenceLogs($refs: [ID!]!) {
-  intelligenceLogs(subjectRefs: $refs) {
-    ref subjectRef grading handlingConditions summary body marking loggedAt
-  }
-}""",
-    intelligence,
-)
-DETENTIONS = Operation(
-    "HubDetentions",
-    "detentions",
-    """query HubDetentions($refs: [ID!]!) {
-  detentions(subjectRefs: $refs) {
-    ref subjectRef custodyNumber suite arrestedAt reason authorisedBy releasedAt disposal riskFlags
-    offences { code wording }
-  }
-}""",
-    custody,
-)
-CONCERNS = Operation(
-    "HubConcerns",
-    "concerns",
-    """query HubConcerns($refs: [ID!]!) {
-  concerns(subjectRefs: $refs) { ref subjectRef category occurredAt childrenPresent summary contact }
-}""",
-    safeguarding,
-)
+
+
+@dataclass(frozen=True)
+class Part(Generic[T]):
+    """One record kind's root field in a records document: its argument and selection, and its reader."""
+
+    field: str
+    argument: str
+    selection: str
+    translate: Callable[[str, JsonObject], tuple[str, T]]
+
+
+#: Per record kind, the root field of the partner's schema that answers it for a list of subject refs.
+PARTS: Mapping[Capability, Part[Any]] = {
+    Capability.PEOPLE: Part("subjects", "refs", "...HubSubject", person),
+    Capability.MARKERS: Part("flags", "subjectRefs", "subjectRef code text raisedOn", marker),
+    Capability.INTELLIGENCE: Part(
+        "intelligenceLogs",
+        "subjectRefs",
+        "ref subjectRef grading handlingConditions summary body marking loggedAt",
+        intelligence,
+    ),
+    Capability.CUSTODY: Part(
+        "detentions",
+        "subjectRefs",
+        "ref subjectRef custodyNumber suite arrestedAt reason authorisedBy releasedAt disposal riskFlags "
+        "offences { code wording }",
+        custody,
+    ),
+    Capability.SAFEGUARDING: Part(
+        "concerns",
+        "subjectRefs",
+        "ref subjectRef category occurredAt childrenPresent summary contact",
+        safeguarding,
+    ),
+}
+
+
+@functools.cache
+def records_document(kinds: tuple[Capability, ...]) -> tuple[str, str]:
+    """The operation name and document asking for these record kinds in one request, each root field with
+    its own variable (`$people`, `$markers`, ...): one static document per set of kinds (31 at most), so a
+    partner can allow-list them all."""
+    ordered = [kind for kind in PARTS if kind in kinds]
+    name = "HubRecords" + "".join(kind.value.title() for kind in ordered)
+    variables = ", ".join(f"${kind.value}: [ID!]!" for kind in ordered)
+    fields = "\n".join(
+        f"  {PARTS[kind].field}({PARTS[kind].argument}: ${kind.value}) {{ {PARTS[kind].selection} }}"
+        for kind in ordered
+    )
+    fragment = _SUBJECT_FIELDS if Capability.PEOPLE in ordered else ""
+    return name, f"query {name}({variables}) {{\n{fields}\n}}" + fragment
+
+
+def read_records(partner: str, kind: Capability, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The (subject ref, record) pairs of one kind in a records document's `data`, or `Malformed`."""
+    return _read_list(partner, data, PARTS[kind].field, PARTS[kind].translate)

@@ -1,8 +1,9 @@
 """The `graphql` connector kind: a partner that publishes its records through a GraphQL endpoint.
 
 It speaks the batched subject schema that Eastvale Police publishes (`connectors.demo.graphql_partner`):
-one HTTP request per kind of record per call, whatever the number of people (chunked only beyond the
-partner's limit of refs per call, and the chunks sent concurrently). Configuration, in the partners file:
+one HTTP request per call, whatever the number of people and the kinds of record asked for (one document
+with a root field per kind; chunked only beyond the partner's limit of refs per call, and the chunks sent
+concurrently). Configuration, in the partners file:
 
     [partners.connection]
     url = "https://api.eastvale.example/graphql"   # required: the GraphQL endpoint
@@ -16,21 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import httpx
 
+from connectors._calls import all_or_none
 from connectors._http import partner_transport
 from connectors.canonical import (
-    CustodyRecord,
-    IntelligenceReport,
     PersonRecord,
-    SafeguardingConcern,
     SearchCriteria,
-    WarningMarker,
 )
-from connectors.contract import BaseConnector, Capability, PartnerConfig
+from connectors.contract import Capability, Fetched, FetchingConnector, PartnerConfig, Wanted
 from connectors.errors import (
     ConnectorConfigError,
     ConnectorError,
@@ -100,7 +98,7 @@ def _settings(config: PartnerConfig) -> tuple[str, dict[str, str], bool]:
     return url, headers, bool(verify)
 
 
-class GraphQLConnector(BaseConnector):
+class GraphQLConnector(FetchingConnector):
     """A partner's GraphQL endpoint, reached with a pooled `httpx.AsyncClient` opened in `open()`.
 
     Args:
@@ -153,31 +151,41 @@ class GraphQLConnector(BaseConnector):
         }
         return [record for _ref, record in await self._run(m.SEARCH, variables)]
 
-    async def get_people(self, ids: Sequence[str]) -> Mapping[str, PersonRecord]:
-        return {ref: records[0] for ref, records in (await self._batched(m.SUBJECTS, ids)).items()}
+    async def fetch(self, wanted: Wanted) -> Fetched:
+        """Every record kind wanted in one document (`_mapping.records_document`): one request per
+        `MAX_REFS_PER_REQUEST` refs, the chunks sent concurrently."""
+        for kind in wanted:
+            if kind not in self.capabilities or kind not in m.PARTS:
+                raise self._unsupported(kind)
+        refs = {kind: list(dict.fromkeys(ids)) for kind, ids in wanted.items() if ids}
+        if not refs:
+            return {}
+        longest = max(len(r) for r in refs.values())
+        chunks = [
+            {kind: r[start : start + MAX_REFS_PER_REQUEST] for kind, r in refs.items() if r[start:]}
+            for start in range(0, longest, MAX_REFS_PER_REQUEST)
+        ]
+        answers = await all_or_none([self._records(chunk) for chunk in chunks])
+        found: dict[Capability, dict[str, Any]] = {kind: {} for kind in refs}
+        for kind, records in found.items():
+            asked = set(refs[kind])
+            for answer in answers:
+                for ref, record in answer.get(kind, ()):
+                    if ref not in asked:  # a record about someone not asked for is not ours to pass on
+                        continue
+                    if kind is Capability.PEOPLE:
+                        records.setdefault(ref, record)
+                    else:
+                        records.setdefault(ref, []).append(record)
+        return found
 
-    async def get_markers(self, ids: Sequence[str]) -> Mapping[str, list[WarningMarker]]:
-        return await self._batched(m.FLAGS, ids)
-
-    async def get_intelligence(self, ids: Sequence[str]) -> Mapping[str, list[IntelligenceReport]]:
-        return await self._batched(m.INTELLIGENCE_LOGS, ids)
-
-    async def get_custody(self, ids: Sequence[str]) -> Mapping[str, list[CustodyRecord]]:
-        return await self._batched(m.DETENTIONS, ids)
-
-    async def get_safeguarding(self, ids: Sequence[str]) -> Mapping[str, list[SafeguardingConcern]]:
-        return await self._batched(m.CONCERNS, ids)
-
-    async def _batched(self, operation: m.Operation[T], ids: Sequence[str]) -> dict[str, list[T]]:
-        refs = list(dict.fromkeys(ids))
-        chunks = [refs[i : i + MAX_REFS_PER_REQUEST] for i in range(0, len(refs), MAX_REFS_PER_REQUEST)]
-        answers = await _all([self._run(operation, {"refs": chunk}) for chunk in chunks])
-        wanted, grouped = set(refs), dict[str, list[T]]()
-        for answer in answers:
-            for ref, record in answer:
-                if ref in wanted:  # a record about someone not asked for is not ours to pass on
-                    grouped.setdefault(ref, []).append(record)
-        return grouped
+    async def _records(self, refs: Mapping[Capability, list[str]]) -> dict[Capability, list[tuple[str, Any]]]:
+        name, document = m.records_document(tuple(refs))
+        data = await self._execute(name, document, {kind.value: ids for kind, ids in refs.items()})
+        try:
+            return {kind: m.read_records(self.name, kind, data) for kind in refs}
+        except m.Malformed as exc:
+            raise PartnerBadResponse(self.name, f"{name}: {_truncate(str(exc))}") from exc
 
     async def _run(self, operation: m.Operation[T], variables: dict[str, Any]) -> list[tuple[str, T]]:
         data = await self._execute(operation.name, operation.document, variables)
@@ -222,17 +230,3 @@ class GraphQLConnector(BaseConnector):
         if not isinstance(data, dict):
             raise PartnerBadResponse(self.name, f"{name}: the answer has no data")
         return data
-
-
-async def _all(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Await every call concurrently; on the first failure cancel the rest and raise that failure."""
-    if len(calls) == 1:
-        return [await calls[0]]
-    tasks = [asyncio.ensure_future(call) for call in calls]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)  # reap them, so none fails unobserved
-        raise

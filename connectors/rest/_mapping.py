@@ -35,6 +35,7 @@ from connectors.pnc import normalise_pnc_id
 __all__ = [
     "Malformed",
     "Page",
+    "included",
     "read_custody",
     "read_intelligence",
     "read_marker",
@@ -113,6 +114,11 @@ def read_person(partner: str, item: Any, where: str) -> PersonRecord:
             for a in nominal.objects("addresses")
         ),
     )
+
+
+def included(item: Any, name: str, where: str) -> list[Any]:
+    """The records a nominal fetched with `include=name` embeds under `name` (a required list)."""
+    return JsonObject(item, where).items(name)
 
 
 def _owner(item: Any, where: str) -> tuple[str, JsonObject]:

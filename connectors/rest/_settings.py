@@ -30,6 +30,9 @@ class RestSettings:
     page_size: int = DEFAULT_PAGE_SIZE
     verify_tls: bool = True
     token_leeway: float = DEFAULT_TOKEN_LEEWAY
+    #: The API embeds a nominal's records when they are fetched by id with `include=` (one request per call
+    #: rather than one per kind of record).
+    include: bool = False
 
     @classmethod
     def from_config(cls, config: PartnerConfig) -> RestSettings:
@@ -98,6 +101,9 @@ class _Reader:
         if isinstance(leeway, bool) or not isinstance(leeway, int | float) or leeway < 0:
             self._bad("token_leeway", leeway, "Not a number of seconds, zero or more.")
             leeway = DEFAULT_TOKEN_LEEWAY
+        include = connection.get("include", False)
+        if not isinstance(include, bool):
+            self._bad("include", include, "Not a valid bool (true or false).")
         timeout = self.config.timeout
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             self.problems.append(
@@ -113,4 +119,5 @@ class _Reader:
             page_size=page_size,
             verify_tls=bool(verify_tls),
             token_leeway=float(leeway),
+            include=bool(include),
         )

@@ -1,8 +1,11 @@
 """The `rest` connector kind: a partner REST/JSON API behind OAuth2 client credentials.
 
 It speaks the API that Southmoor Constabulary publishes (`connectors.demo.rest_partner`): a paged nominal
-search, and one batched request per kind of record per call, whatever the number of people (chunked only
-beyond the partner's limit of ids per request, and the chunks sent concurrently). Configuration, in the
+search, and records by nominal id in one batched request per call whatever the number of people (chunked
+only beyond the partner's limit of ids per request, and the chunks sent concurrently). Where the API embeds
+records in nominals fetched by id (`GET /api/v2/nominals?ids=...&include=warnings,custody`, as JSON:API's
+`include` does; `include = true`), a person and everything held on them cost one request; otherwise each
+kind of record is its own request, all sent at once. Configuration, in the
 partners file:
 
     [partners.connection]
@@ -13,6 +16,7 @@ partners file:
     page_size = 50                               # optional: search results per request, 1 to 100
     verify_tls = true                            # optional: check the partner's certificate (default)
     token_leeway = 10                            # optional: seconds before expiry that a token is replaced
+    include = true                               # optional: the API embeds records with `include=` (below)
 
 Tokens come from authlib's `AsyncOAuth2Client` (an `httpx.AsyncClient`): fetched on first use, replaced
 when they expire (client credentials have no refresh token, so a new one is fetched), and replaced once more
@@ -24,12 +28,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import warnings
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
 
+from connectors._calls import all_or_none
 from connectors._http import partner_transport
 from connectors.canonical import (
     CustodyRecord,
@@ -39,7 +44,7 @@ from connectors.canonical import (
     SearchCriteria,
     WarningMarker,
 )
-from connectors.contract import BaseConnector, Capability, PartnerConfig
+from connectors.contract import RECORD_KINDS, BaseConnector, Capability, Fetched, PartnerConfig, Wanted
 from connectors.errors import ConnectorError, PartnerBadResponse, PartnerTimeout, PartnerUnavailable
 from connectors.rest import _mapping as m
 from connectors.rest._settings import MAX_PAGE_SIZE, RestSettings
@@ -64,6 +69,19 @@ _NOMINALS = "/api/v2/nominals"
 #: Longest piece of a partner's own error message repeated in ours.
 _MAX_DETAIL = 200
 Reader = Callable[[str, Any, str], tuple[str, T]]
+#: The API's name for each kind of record it can embed in a nominal (`include=`), and their readers.
+_INCLUDE = {
+    Capability.MARKERS: "warnings",
+    Capability.INTELLIGENCE: "intelligence",
+    Capability.CUSTODY: "custody",
+    Capability.SAFEGUARDING: "safeguarding",
+}
+_READERS: dict[Capability, Reader[Any]] = {
+    Capability.MARKERS: m.read_marker,
+    Capability.INTELLIGENCE: m.read_intelligence,
+    Capability.CUSTODY: m.read_custody,
+    Capability.SAFEGUARDING: m.read_safeguarding,
+}
 
 
 class RestConnector(BaseConnector):
@@ -141,6 +159,40 @@ class RestConnector(BaseConnector):
                 break
         return list(found.values())[:limit]
 
+    async def fetch(self, wanted: Wanted) -> Fetched:
+        """One request per call where the API embeds records (`include`), else one per kind at once."""
+        if not self.settings.include or len([ids for ids in wanted.values() if ids]) < 2:
+            return await super().fetch(wanted)
+        for kind in wanted:
+            if kind not in self.capabilities or kind not in RECORD_KINDS:
+                raise self._unsupported(kind)
+        asked = {kind: {ref for ref in ids if ref and "," not in ref} for kind, ids in wanted.items() if ids}
+        refs = list(dict.fromkeys(ref for kind, ids in asked.items() for ref in wanted[kind] if ref in ids))
+        include = ",".join(_INCLUDE[kind] for kind in _INCLUDE if kind in asked)
+        chunks = [refs[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(refs), MAX_IDS_PER_REQUEST)]
+        bodies = await all_or_none(
+            [self._get(_NOMINALS, {"ids": ",".join(chunk), "include": include}) for chunk in chunks]
+        )
+        found: dict[Capability, dict[str, Any]] = {kind: {} for kind in asked}
+        what = f"GET {_NOMINALS}"
+        with self._reading():
+            for body in bodies:
+                for i, item in enumerate(m.read_page(body, what).items):
+                    where = f"{what}.result.items[{i}]"
+                    person = m.read_person(self.name, item, where)
+                    ref = person.record_id
+                    if ref in asked.get(Capability.PEOPLE, ()):
+                        found[Capability.PEOPLE][ref] = person
+                    for kind, name in _INCLUDE.items():
+                        if ref not in asked.get(kind, ()):
+                            continue  # a record about someone not asked for is not ours to pass on
+                        for j, included in enumerate(m.included(item, name, where)):
+                            owner, record = _READERS[kind](self.name, included, f"{where}.{name}[{j}]")
+                            if owner != ref:
+                                raise m.Malformed(f"{where}.{name}[{j}].nominalId: {owner!r} is not {ref!r}")
+                            found[kind].setdefault(ref, []).append(record)
+        return found
+
     async def get_people(self, ids: Sequence[str]) -> Mapping[str, PersonRecord]:
         def keyed(partner: str, item: Any, where: str) -> tuple[str, PersonRecord]:
             record = m.read_person(partner, item, where)
@@ -166,7 +218,7 @@ class RestConnector(BaseConnector):
         # A comma cannot be in one of the partner's ids (it separates them); such an id is simply unknown.
         refs = [ref for ref in dict.fromkeys(ids) if ref and "," not in ref]
         chunks = [refs[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(refs), MAX_IDS_PER_REQUEST)]
-        bodies = await _all([self._get(path, {param: ",".join(chunk)}) for chunk in chunks])
+        bodies = await all_or_none([self._get(path, {param: ",".join(chunk)}) for chunk in chunks])
         what, wanted, grouped = f"GET {path}", set(refs), dict[str, list[T]]()
         with self._reading():
             for body in bodies:
@@ -280,17 +332,3 @@ class RestConnector(BaseConnector):
 
 def _truncate(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
-
-
-async def _all(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Await every call concurrently; on the first failure cancel the rest and raise that failure."""
-    if len(calls) == 1:
-        return [await calls[0]]
-    tasks = [asyncio.ensure_future(call) for call in calls]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)  # reap them, so none fails unobserved
-        raise

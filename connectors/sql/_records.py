@@ -1,20 +1,19 @@
 """Canonical records from a partner's rows: the `sql` connector's reading of what its database holds.
 
-Rows arrive labelled by mapping keys ("surname", "birth_date", ...), with values as the driver gives them:
-fixed-width CHAR columns padded, dates as TEXT, flags as 'Y'/'N'. `Records` reads each into the canonical
-type, and a value it cannot read is the partner's bad data, reported as `PartnerBadResponse` naming the
-table, the column, the record and the fix.
+Rows arrive labelled by mapping keys ("surname", "birth_date", ...), with values as the driver gives them or
+as text (records by id are read in one statement that casts every column to text: `_union`): fixed-width
+CHAR columns padded, dates as TEXT, flags as 'Y'/'N', 'true'/'false' or 1/0. `Records` reads each into
+the canonical type, and a value it cannot read is the partner's bad data, reported as `PartnerBadResponse`
+naming the table, the column, the record and the fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar
-
-from sqlalchemy.engine import RowMapping
 
 from connectors.canonical import (
     Address,
@@ -37,6 +36,8 @@ from connectors.sql.mapping import SqlMapping
 
 __all__ = ["Records"]
 
+#: A row labelled by mapping keys: a driver's `RowMapping`, or a dict of text values.
+Row = Mapping[Any, Any]
 _E = TypeVar("_E", bound=StrEnum)
 _V = TypeVar("_V")
 _TRUE, _FALSE = frozenset({"Y", "YES", "T", "TRUE", "1"}), frozenset({"N", "NO", "F", "FALSE", "0"})
@@ -53,7 +54,7 @@ class Records:
     def __init__(self, partner: str, mapping: SqlMapping) -> None:
         self.partner, self.mapping, self.codes = partner, mapping, mapping.codes
 
-    def _bad(self, section: str, key: str, row: RowMapping, expected: str) -> PartnerBadResponse:
+    def _bad(self, section: str, key: str, row: Row, expected: str) -> PartnerBadResponse:
         columns = getattr(self.mapping, section)
         record = row.get("id", row.get("nominal_id", row.get("custody_id")))
         return PartnerBadResponse(
@@ -62,7 +63,7 @@ class Records:
             f"is not {expected}; fix the data or the partner's mapping",
         )
 
-    def _code(self, section: str, key: str, row: RowMapping, codes: Mapping[str, _E]) -> _E | None:
+    def _code(self, section: str, key: str, row: Row, codes: Mapping[str, _E]) -> _E | None:
         code = _text(row.get(key))
         if code is None:
             return None
@@ -70,15 +71,15 @@ class Records:
             raise self._bad(section, key, row, f"a code in the mapping ({', '.join(codes)})")
         return codes[code]
 
-    def _enum(self, section: str, key: str, row: RowMapping, enum: type[_E]) -> _E:
+    def _enum(self, section: str, key: str, row: Row, enum: type[_E]) -> _E:
         return self._required(section, key, row, self._code(section, key, row, {e.value: e for e in enum}))
 
-    def _required(self, section: str, key: str, row: RowMapping, value: _V | None) -> _V:
+    def _required(self, section: str, key: str, row: Row, value: _V | None) -> _V:
         if value is None:
             raise self._bad(section, key, row, "set (it must not be empty)")
         return value
 
-    def _date(self, section: str, key: str, row: RowMapping) -> date | None:
+    def _date(self, section: str, key: str, row: Row) -> date | None:
         value = row.get(key)
         if isinstance(value, datetime):
             return value.date()
@@ -88,7 +89,7 @@ class Records:
             return None if _text(value) is None else date.fromisoformat(str(value).strip()[:10])
         raise self._bad(section, key, row, "a date")
 
-    def _datetime(self, section: str, key: str, row: RowMapping) -> datetime | None:
+    def _datetime(self, section: str, key: str, row: Row) -> datetime | None:
         value = row.get(key)
         if value is None or isinstance(value, datetime):
             return value
@@ -98,7 +99,7 @@ class Records:
             return None if _text(value) is None else datetime.fromisoformat(str(value).strip())
         raise self._bad(section, key, row, "a date and time")
 
-    def _flag(self, section: str, key: str, row: RowMapping) -> bool | None:
+    def _flag(self, section: str, key: str, row: Row) -> bool | None:
         value = row.get(key)
         if value is None or isinstance(value, bool):
             return value
@@ -107,7 +108,12 @@ class Records:
             return flag in _TRUE
         raise self._bad(section, key, row, "a yes/no value")
 
-    def person(self, row: RowMapping, aliases: list[RowMapping], addresses: list[RowMapping]) -> PersonRecord:
+    def person(
+        self,
+        row: Row,
+        aliases: Sequence[Row],
+        addresses: Sequence[Row],
+    ) -> PersonRecord:
         names = [PersonName(_text(row["surname"]) or "", _text(row.get("forenames")))] + [
             PersonName(_text(a["surname"]) or "", _text(a.get("forenames")), alias=True) for a in aliases
         ]
@@ -130,7 +136,7 @@ class Records:
             ),
         )
 
-    def marker(self, row: RowMapping) -> WarningMarker:
+    def marker(self, row: Row) -> WarningMarker:
         return WarningMarker(
             partner=self.partner,
             code=self._enum("warning", "code", row, MarkerCode),
@@ -138,7 +144,7 @@ class Records:
             added_on=self._date("warning", "added_on", row),
         )
 
-    def intelligence(self, row: RowMapping) -> IntelligenceReport:
+    def intelligence(self, row: Row) -> IntelligenceReport:
         return IntelligenceReport(
             partner=self.partner,
             id=str(row["id"]),
@@ -152,7 +158,7 @@ class Records:
             recorded_at=self._datetime("intelligence", "logged_at", row),
         )
 
-    def custody(self, row: RowMapping, offences: list[RowMapping]) -> CustodyRecord:
+    def custody(self, row: Row, offences: Sequence[Row]) -> CustodyRecord:
         released_at = self._datetime("custody", "released_at", row)
         outcome = self._code("custody", "disposal", row, self.codes.disposal)
         flags = (_text(row.get("risk_flags")) or "").split(self.mapping.custody.risk_flag_separator)
@@ -172,7 +178,7 @@ class Records:
             risk_flags=tuple(flag.strip() for flag in flags if flag.strip()),
         )
 
-    def safeguarding(self, row: RowMapping) -> SafeguardingConcern:
+    def safeguarding(self, row: Row) -> SafeguardingConcern:
         kind, occurred = ("safeguarding", "type", row), ("safeguarding", "occurred_at", row)
         return SafeguardingConcern(
             partner=self.partner,

@@ -1,7 +1,8 @@
 """The `sql` connector kind: a partner's relational database, read through SQLAlchemy async.
 
-The partner's layout comes from its `SqlMapping`; nothing is reflected at run time. Every batch method costs
-one statement per table whatever the number of ids (in chunks of 500 ids), and every driver error is
+The partner's layout comes from its `SqlMapping`; nothing is reflected at run time. A `fetch` of records by
+id costs one statement, one round trip, whatever the number of ids and kinds of record (in chunks of 500
+ids; `_union`); a search costs one statement per table it reads. Every driver error is
 translated at the boundary into a `connectors.errors` exception whose message carries no password and no
 SQL parameters (which would be personal data). Rows become canonical records in `connectors.sql._records`.
 
@@ -16,7 +17,7 @@ Partners-file settings (`[partners.connection]`):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
@@ -26,14 +27,10 @@ from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from connectors.canonical import (
-    CustodyRecord,
-    IntelligenceReport,
     PersonRecord,
-    SafeguardingConcern,
     SearchCriteria,
-    WarningMarker,
 )
-from connectors.contract import BaseConnector, Capability, PartnerConfig
+from connectors.contract import RECORD_KINDS, Capability, Fetched, FetchingConnector, PartnerConfig, Wanted
 from connectors.errors import (
     ConnectorConfigError,
     PartnerBadResponse,
@@ -43,6 +40,7 @@ from connectors.errors import (
 )
 from connectors.pnc import normalise_pnc_id, parse_pnc_id
 from connectors.sql._records import Records
+from connectors.sql._union import RecordsStatement, parameter
 from connectors.sql.mapping import SqlMapping, TableView
 
 __all__ = ["SqlConnector"]
@@ -64,7 +62,7 @@ _CONNECTION_KEYS = ("url", "pool_size", "echo")
 _MISSING_OBJECT = ("no such table", "no such column")
 
 
-class SqlConnector(BaseConnector):
+class SqlConnector(FetchingConnector):
     """A partner whose records live in a relational database, in the layout its mapping describes."""
 
     kind: ClassVar[str] = "sql"
@@ -92,6 +90,7 @@ class SqlConnector(BaseConnector):
         self._views: dict[str, TableView] = self.mapping.views()
         self._statements: dict[tuple[str, str, tuple[str, ...]], Any] = {}
         self._records = Records(self.name, self.mapping)
+        self._unions: dict[tuple[Capability, ...], RecordsStatement] = {}
         self._engine: AsyncEngine | None = None
 
     @staticmethod
@@ -210,13 +209,6 @@ class SqlConnector(BaseConnector):
                 grouped[str(row[key])].append(row)
         return grouped
 
-    async def _by_nominal(self, section: str, ids: Sequence[str], *order: str) -> dict[str, list[RowMapping]]:
-        keys = self._keys(ids)
-        if not keys:
-            return {}
-        async with self._connect() as conn:
-            return dict(await self._grouped(conn, section, "nominal_id", keys, *order))
-
     async def health(self) -> None:
         async with self._connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -258,39 +250,63 @@ class SqlConnector(BaseConnector):
         addresses = await self._grouped(conn, "address", "nominal_id", keys, "order_by")
         return [self._records.person(row, aliases[str(row["id"])], addresses[str(row["id"])]) for row in rows]
 
-    async def get_people(self, ids: Sequence[str]) -> dict[str, PersonRecord]:
-        keys = self._keys(ids)
+    async def fetch(self, wanted: Wanted) -> Fetched:
+        """Every record kind wanted in one statement (`_union.RecordsStatement`) on one connection: one
+        round trip per `CHUNK` ids."""
+        for kind in wanted:
+            if kind not in self.capabilities or kind not in RECORD_KINDS:
+                raise self._unsupported(kind)
+        keys = {kind: k for kind, ids in wanted.items() if (k := self._keys(ids))}
         if not keys:
             return {}
+        kinds = tuple(kind for kind in RECORD_KINDS if kind in keys)
+        statement = self._unions.get(kinds)
+        if statement is None:
+            statement = self._unions[kinds] = RecordsStatement(self._views, kinds)
+        chunks = []
         async with self._connect() as conn:
-            rows = await self._fetch_in(conn, self._by_key("nominal", "id"), keys)
-            people = await self._people(conn, rows)
-        return {person.record_id: person for person in people}
+            for start in range(0, max(len(k) for k in keys.values()), CHUNK):
+                bound = {parameter(kind): k[start : start + CHUNK] for kind, k in keys.items()}
+                chunks.append((await conn.execute(statement.statement, bound)).all())
+        sections = statement.read(chunks)
+        return {kind: self._assemble(kind, sections) for kind in kinds}
 
-    async def get_markers(self, ids: Sequence[str]) -> dict[str, list[WarningMarker]]:
-        rows = await self._by_nominal("warning", ids, "order_by")
-        return {key: [self._records.marker(row) for row in group] for key, group in rows.items()}
-
-    async def get_intelligence(self, ids: Sequence[str]) -> dict[str, list[IntelligenceReport]]:
-        rows = await self._by_nominal("intelligence", ids, "id")
-        return {key: [self._records.intelligence(row) for row in group] for key, group in rows.items()}
-
-    async def get_safeguarding(self, ids: Sequence[str]) -> dict[str, list[SafeguardingConcern]]:
-        rows = await self._by_nominal("safeguarding", ids, "id")
-        return {key: [self._records.safeguarding(row) for row in group] for key, group in rows.items()}
-
-    async def get_custody(self, ids: Sequence[str]) -> dict[str, list[CustodyRecord]]:
-        keys = self._keys(ids)
-        if not keys:
-            return {}
-        async with self._connect() as conn:
-            events = await self._grouped(conn, "custody", "nominal_id", keys, "id")
-            custody_ids = [row["id"] for group in events.values() for row in group]
-            offences = await self._grouped(conn, "offence", "custody_id", custody_ids, "order_by")
+    def _assemble(self, kind: Capability, sections: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        """One kind's canonical records, by the partner's person id, from the rows of its tables."""
+        records, rows = self._records, sections.get
+        if kind is Capability.PEOPLE:
+            aliases, addresses = _by(rows("alias", []), "nominal_id"), _by(rows("address", []), "nominal_id")
+            people = (
+                records.person(r, aliases[str(r["id"])], addresses[str(r["id"])]) for r in rows("nominal", [])
+            )
+            return {person.record_id: person for person in people}
+        if kind is Capability.CUSTODY:
+            offences = _by(rows("offence", []), "custody_id")
+            return {
+                key: [records.custody(r, offences[str(r["id"])]) for r in group]
+                for key, group in _by(rows("custody", []), "nominal_id").items()
+            }
+        section, read = _READ[kind]
         return {
-            key: [self._records.custody(row, offences[str(row["id"])]) for row in group]
-            for key, group in events.items()
+            key: [read(records, r) for r in group]
+            for key, group in _by(rows(section, []), "nominal_id").items()
         }
+
+
+def _by(rows: list[dict[str, Any]], key: str) -> defaultdict[str, list[dict[str, Any]]]:
+    """Rows grouped by one column's value (as text), each group in the partner's order."""
+    grouped: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[str(row[key])].append(row)
+    return grouped
+
+
+#: The table and the reader of the record kinds kept in one table each.
+_READ: Mapping[Capability, tuple[str, Callable[[Records, Mapping[str, Any]], Any]]] = {
+    Capability.MARKERS: ("warning", Records.marker),
+    Capability.INTELLIGENCE: ("intelligence", Records.intelligence),
+    Capability.SAFEGUARDING: ("safeguarding", Records.safeguarding),
+}
 
 
 def _driver_message(exc: Exception) -> str:

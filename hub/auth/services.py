@@ -94,6 +94,8 @@ class AuthServices:
             settings.token_audience,
             leeway=settings.token_leeway_seconds,
             trusted=trusted,
+            cache_size=settings.token_cache_size,
+            cache_seconds=settings.token_cache_seconds,
         )
         person_id_keys = PersonIdKeys(
             engine,

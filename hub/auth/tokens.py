@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from cachetools import TLRUCache
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError, MissingClaimError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
 from hub.auth.clients import ClientRecord, ClientStore
-from hub.auth.issuers import TrustedIssuers
+from hub.auth.issuers import TrustedIssuer, TrustedIssuers
 from hub.auth.keys import SIGNING_ALGORITHM, KeyStore
 from hub.auth.principal import OrganisationType, Principal
 
@@ -189,8 +190,29 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return _b64json(parts[0]), _b64json(parts[1])
 
 
+def _now() -> float:
+    """The wall clock, read when called (so that the verified-token cache and the `exp` check agree)."""
+    return time.time()
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token whose signature and claims were checked: its claims, its external issuer (None: the hub's
+    own), and until when (epoch seconds) that check stands."""
+
+    claims: dict[str, Any]
+    external: TrustedIssuer | None
+    until: float
+
+
 class TokenValidator:
     """Validates access tokens: the hub's own, and those of trusted issuers.
+
+    A token whose signature and claims pass is remembered (keyed by the whole token, at most `cache_size`
+    of them) until its `exp` or for `cache_seconds`, whichever is sooner: a client sends the same token
+    with every request, and checking an Ed25519 signature and the claims again is most of the cost of
+    validating it. What can change while a token lives is still asked every time: whether the hub's
+    client is revoked, and its limits (`ClientStore.limits_of`, itself remembered `client_cache_seconds`).
 
     Args:
         keys: The hub's signing keys.
@@ -199,6 +221,9 @@ class TokenValidator:
         audience: The `aud` the hub's tokens must carry.
         leeway: Seconds of clock skew allowed for `exp`, `nbf`, `iat`.
         trusted: External issuers whose tokens are accepted too.
+        cache_size: Verified tokens remembered (0: check every token in full every time).
+        cache_seconds: Longest a verified token is remembered; a signing key withdrawn stops being
+            honoured for tokens already seen after at most this long.
     """
 
     def __init__(
@@ -209,6 +234,8 @@ class TokenValidator:
         audience: str,
         leeway: int = 30,
         trusted: TrustedIssuers | None = None,
+        cache_size: int = 10_000,
+        cache_seconds: float = 60.0,
     ) -> None:
         self.keys = keys
         self.clients = clients
@@ -216,6 +243,12 @@ class TokenValidator:
         self.audience = audience
         self.leeway = leeway
         self.trusted = trusted or TrustedIssuers()
+        self.cache_seconds = cache_seconds
+        self._verified: TLRUCache[str, _Verified] | None = (
+            TLRUCache(maxsize=cache_size, ttu=lambda _token, verified, _now: verified.until, timer=_now)
+            if cache_size > 0 and cache_seconds > 0
+            else None
+        )
 
     async def validate(self, token: str) -> Principal:
         """The principal the token stands for.
@@ -223,6 +256,20 @@ class TokenValidator:
         Raises:
             InvalidToken: the token is refused; its `description` says why.
         """
+        verified = self._verified.get(token) if self._verified is not None else None
+        if verified is None:
+            verified = await self._verify(token)
+            if self._verified is not None:
+                self._verified[token] = verified
+        if verified.external is not None:
+            try:
+                return verified.external.principal(verified.claims)
+            except ValueError as exc:
+                raise InvalidToken(str(exc)) from None
+        return await self._own_principal(verified.claims)
+
+    async def _verify(self, token: str) -> _Verified:
+        """Check the token's signature and claims; what they say, and until when that stands."""
         header, unverified = _peek(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
@@ -259,12 +306,7 @@ class TokenValidator:
         except (JoseError, ValueError, TypeError):
             raise InvalidToken("The token's signature is not valid.") from None
         self._check_claims(claims, iss, audience, own=external is None)
-        if external is not None:
-            try:
-                return external.principal(claims)
-            except ValueError as exc:
-                raise InvalidToken(str(exc)) from None
-        return await self._own_principal(claims)
+        return _Verified(claims, external, min(float(claims["exp"]), _now() + self.cache_seconds))
 
     def _check_claims(self, claims: dict[str, Any], iss: Any, audience: str, own: bool) -> None:
         essential: ClaimsOption = {"essential": True}

@@ -34,6 +34,7 @@ __all__ = [
 class ProductionRefused(RuntimeError):
     """A production hub will not start like this; the message lists why and what would allow it."""
 
+
 #: The ids the demo gives its clients (`connectors.demo.clients`; a test keeps the two lists equal).
 DEMO_CLIENT_IDS = ("investigator", "frontline", "child-protection", "auditor", "developer")
 

@@ -272,6 +272,18 @@ class HubSettings(BaseSettings):
     token_leeway_seconds: int = Field(
         default=30, ge=0, le=300, description="Clock skew allowed when checking `exp`, `nbf` and `iat`."
     )
+    token_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Verified access tokens a replica remembers, so that a token's signature is checked once "
+        "(0: check every token in full on every request).",
+    )
+    token_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest a verified token is remembered (never past its `exp`); revocation is still "
+        "checked on every request.",
+    )
     client_cache_seconds: float = Field(
         default=5.0,
         ge=0,

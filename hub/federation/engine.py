@@ -1,10 +1,13 @@
 """The federation engine: one per request, the only way the schema reaches partners.
 
 A search fans out to every partner that can search, at once, and merges what comes back into people.
-Everything else goes through per-request DataLoaders, one per partner and record kind, so a query over 50
-people costs one batched call per partner per kind, and the calls to different partners run in parallel.
-A person asked for by id costs one round of such calls: `prefetch` asks for the record kinds the query
-selects together with the people records, since the id already names them.
+Everything else goes through one per-request DataLoader keyed by (record kind, partner, record id): what a
+tick of resolvers asks for becomes one `fetch` per partner carrying every kind and id wanted, so a query
+over 50 people and their records costs one call per partner holding any of them (the connector decides
+how: one document, one round trip, one request with `include=`, or one request per kind where the
+partner's API has nothing better), and the calls to different partners run in parallel. A person asked for
+by id costs one such round: `prefetch` asks for the record kinds the query selects together with the
+people records, since the id already names them.
 Every call goes through the partner's guard (circuit breaker, timeout, retries, concurrency cap: see
 `resilience.py`) and is recorded in the request's `PartnerLedger`; a partner that fails costs the answer only
 that partner's records. Every call here is a read, and says so (`idempotent=True`): only such calls are
@@ -24,7 +27,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from connectors.canonical import PersonRecord, SearchCriteria
-from connectors.contract import Capability, Connector
+from connectors.contract import Capability, Connector, Fetched, Wanted
 from connectors.errors import PartnerError
 from hub import metrics
 from hub.federation.ledger import PartnerLedger, PartnerStatus
@@ -33,19 +36,10 @@ from hub.federation.resilience import Attempts
 from hub.federation.resolution import MergedPerson, merge
 from hub.tracing import TRACER
 
-__all__ = ["RECORD_KINDS", "Federation", "SourcesDiverged"]
+__all__ = ["Federation", "SourcesDiverged"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: The connector method behind each batched record kind.
-RECORD_KINDS: Mapping[Capability, str] = {
-    Capability.PEOPLE: "get_people",
-    Capability.MARKERS: "get_markers",
-    Capability.INTELLIGENCE: "get_intelligence",
-    Capability.CUSTODY: "get_custody",
-    Capability.SAFEGUARDING: "get_safeguarding",
-}
 
 
 class SourcesDiverged(Exception):
@@ -58,7 +52,7 @@ class Federation:
     def __init__(self, partners: PartnerSet) -> None:
         self.partners = partners
         self.ledger = PartnerLedger()
-        self._loaders: dict[Capability, DataLoader[tuple[str, str], Any]] = {}
+        self._records: DataLoader[tuple[Capability, str, str], Any] | None = None
 
     async def _call(
         self,
@@ -111,9 +105,9 @@ class Federation:
             )
         except PartnerError:
             return []
-        people = self._loader(Capability.PEOPLE)
+        loader = self._loader()
         for record in records:
-            people.prime((connector.name, record.record_id), record)
+            loader.prime((Capability.PEOPLE, connector.name, record.record_id), record)
         return records
 
     async def search(self, criteria: SearchCriteria, limit: int) -> list[MergedPerson]:
@@ -141,58 +135,67 @@ class Federation:
             statuses.append(status if status is not None else PartnerStatus(connector.name, connector.title))
         return statuses
 
-    def _loader(self, kind: Capability) -> DataLoader[tuple[str, str], Any]:
-        """The request's loader for one record kind, keyed by (partner, record id).
+    def _loader(self) -> DataLoader[tuple[Capability, str, str], Any]:
+        """The request's one loader, keyed by (record kind, partner, record id).
 
-        One loader spans every partner so that a batch settles all at once, when the slowest partner has
-        answered: the people it resolves then ask for their next records in the same tick, and that next
-        batch is again one call per partner. Per-partner loaders would let a fast partner's people run ahead
-        and split the next batch in two.
+        One loader spans every kind and every partner, so a batch is one `fetch` per partner carrying every
+        kind asked for in that tick (a person and all their records in one call, where the partner allows
+        it), and it settles all at once, when the slowest partner has answered: the people it resolves then
+        ask for their next records in the same tick, and that next batch is again one call per partner.
         """
-        loader = self._loaders.get(kind)
-        if loader is None:
+        if self._records is None:
+            self._records = DataLoader(self._batch)
+        return self._records
 
-            async def batch(keys: Sequence[tuple[str, str]]) -> list[Any]:
-                metrics.BATCH_SIZE.labels(kind.value).observe(len(keys))
-                by_partner: dict[str, list[str]] = {}
-                for partner, record_id in keys:
-                    by_partner.setdefault(partner, []).append(record_id)
-                answers = await asyncio.gather(*(self._fetch(p, kind, ids) for p, ids in by_partner.items()))
-                found = dict(zip(by_partner, answers, strict=True))
+    async def _batch(self, keys: Sequence[tuple[Capability, str, str]]) -> list[Any]:
+        by_partner: dict[str, dict[Capability, list[str]]] = {}
+        for kind, partner, record_id in keys:
+            by_partner.setdefault(partner, {}).setdefault(kind, []).append(record_id)
+        for wanted in by_partner.values():
+            for kind, ids in wanted.items():
+                metrics.BATCH_SIZE.labels(kind.value).observe(len(ids))
+        answers = await asyncio.gather(*(self._fetch(p, wanted) for p, wanted in by_partner.items()))
+        found = dict(zip(by_partner, answers, strict=True))
+        results: list[Any] = []
+        for kind, partner, record_id in keys:
+            answer = found[partner]
+            if isinstance(answer, PartnerError):
+                results.append(answer)
+            else:
                 default: Any = None if kind is Capability.PEOPLE else []
-                results: list[Any] = []
-                for partner, record_id in keys:
-                    answer = found[partner]
-                    results.append(
-                        answer if isinstance(answer, PartnerError) else answer.get(record_id, default)
-                    )
-                return results
-
-            loader = DataLoader(batch)
-            self._loaders[kind] = loader
-        return loader
+                results.append(answer.get(kind, {}).get(record_id, default))
+        return results
 
     async def _fetch(
-        self, partner: str, kind: Capability, ids: list[str]
-    ) -> Mapping[str, Any] | PartnerError:
-        """One partner's records of one kind, in as few calls as its batch size allows, or its error."""
+        self, partner: str, wanted: Mapping[Capability, list[str]]
+    ) -> Mapping[Capability, Mapping[str, Any]] | PartnerError:
+        """One partner's records of every kind wanted: one `fetch` per `max_batch_size` ids (the chunks
+        concurrently), or the partner's error."""
         connector = self.partners.connectors[partner]
-        method = getattr(connector, RECORD_KINDS[kind])
         size = self.partners.configs[partner].max_batch_size
-        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        chunks = [
+            {kind: ids[start : start + size] for kind, ids in wanted.items() if ids[start : start + size]}
+            for start in range(0, max(len(ids) for ids in wanted.values()), size)
+        ]
+        name = "+".join(kind.value for kind in wanted)
 
-        def call(chunk: list[str]) -> Callable[[], Awaitable[Mapping[str, Any]]]:
-            return lambda: method(chunk)
+        def call(chunk: Wanted) -> Callable[[], Awaitable[Fetched]]:
+            return lambda: connector.fetch(chunk)
 
         try:
             answers = await asyncio.gather(
-                *(self._call(connector, kind.value, call(c), idempotent=True, batch=len(c)) for c in chunks)
+                *(
+                    self._call(connector, name, call(c), idempotent=True, batch=max(map(len, c.values())))
+                    for c in chunks
+                )
             )
         except PartnerError as exc:
             return exc
-        merged: dict[str, Any] = {}
+        merged: dict[Capability, dict[str, Any]] = {kind: {} for kind in wanted}
         for answer in answers:
-            merged.update(answer)
+            for kind, records in answer.items():
+                if kind in merged:  # a kind not asked for is not ours to pass on
+                    merged[kind].update(records)
         return merged
 
     async def _load(self, sources: Iterable[tuple[str, str]], kind: Capability) -> list[tuple[str, Any]]:
@@ -204,8 +207,8 @@ class Federation:
                 keys.append((partner, record_id))
         if not keys:
             return []
-        loader = self._loader(kind)
-        results = await asyncio.gather(*(loader.load(key) for key in keys), return_exceptions=True)
+        loader = self._loader()
+        results = await asyncio.gather(*(loader.load((kind, *key)) for key in keys), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, PartnerError):
                 raise result
@@ -231,12 +234,12 @@ class Federation:
         them in the loaders. The caller decides what may be asked for (the schema: what the query
         selects and the caller may see).
         """
+        loader = self._loader()
         for kind in kinds:
-            loader = self._loader(kind)
             for partner, record_id in sources:
                 connector = self.partners.get(partner)
                 if connector is not None and kind in connector.capabilities:
-                    loader.load((partner, record_id)).add_done_callback(_observed)
+                    loader.load((kind, partner, record_id)).add_done_callback(_observed)
 
     async def person(self, sources: Sequence[tuple[str, str]]) -> MergedPerson | None:
         """The person behind a hub person id's sources, or None if no partner holds any of them now.

@@ -5,12 +5,13 @@ Resolvers are thin: each asks the request's federation engine, whose DataLoaders
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from functools import cache
 
 import strawberry
 from strawberry.types.base import get_object_definition
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
 from connectors.contract import Capability
 from hub.access.policy import Requirement, satisfies
@@ -194,19 +195,26 @@ def _record_field_requirements() -> dict[str, Requirement]:
 
 
 def selected_record_kinds(info: Info) -> set[Capability]:
-    """The record kinds the query selects directly on the Person this field returns, that the caller may
-    see: what can be asked of the partners before the person's own records are in.
+    """The record kinds the query selects on the Person this field returns, that the caller may see: what
+    can be asked of the partners before the person's own records are in.
 
-    Conservative by design: a field under a fragment, or under @skip / @include, is left to its resolver;
-    a field the caller's scopes do not reach is never asked for (its resolver never runs either).
+    Fields selected directly or through fragments (named or inline) count. Conservative by design: a field
+    or fragment under @skip / @include is left to its resolver; a field the caller's scopes do not reach is
+    never asked for (its resolver never runs either).
     """
     requirements = _record_field_requirements()
     granted = info.context.effective_scopes
     kinds: set[Capability] = set()
-    for field in info.selected_fields:
-        for child in getattr(field, "selections", ()):
-            if not isinstance(child, SelectedField) or child.directives or child.name not in _RECORD_FIELDS:
+
+    def visit(selections: Iterable[Selection]) -> None:
+        for child in selections:
+            if child.directives:
                 continue
-            if satisfies(requirements[child.name], granted):
+            if isinstance(child, FragmentSpread | InlineFragment):
+                visit(child.selections)
+            elif child.name in _RECORD_FIELDS and satisfies(requirements[child.name], granted):
                 kinds.add(_RECORD_FIELDS[child.name][1])
+
+    for field in info.selected_fields:
+        visit(field.selections)
     return kinds

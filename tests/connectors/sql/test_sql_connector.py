@@ -32,7 +32,7 @@ from connectors.canonical import (
     SourceEvaluation,
     WarningMarker,
 )
-from connectors.contract import Capability, PartnerConfig
+from connectors.contract import RECORD_KINDS, Capability, PartnerConfig
 from connectors.demo import layout
 from connectors.errors import ConnectorConfigError, PartnerBadResponse, PartnerUnavailable
 from connectors.sql import SqlConnector, SqlMapping
@@ -377,22 +377,35 @@ async def test_safeguarding_concerns_are_canonical(connector: SqlConnector) -> N
 
 
 @pytest.mark.parametrize(
-    ("method", "expected"),
-    [
-        ("get_people", 3),  # nominals, aliases, addresses
-        ("get_markers", 1),
-        ("get_intelligence", 1),
-        ("get_custody", 2),  # events, offences
-        ("get_safeguarding", 1),
-    ],
+    "method", ["get_people", "get_markers", "get_intelligence", "get_custody", "get_safeguarding"]
 )
-async def test_each_batch_costs_one_statement_per_table(
-    connector: SqlConnector, statements: list[str], method: str, expected: int
+async def test_each_batch_costs_one_statement(
+    connector: SqlConnector, statements: list[str], method: str
 ) -> None:
     await getattr(connector, method)(["NS0001", "NS0002", "NS0003", "nobody"])
-    assert len(statements) == expected
+    assert len(statements) == 1
     assert await getattr(connector, method)([]) == {}
-    assert len(statements) == expected, "an empty batch asks nothing"
+    assert len(statements) == 1, "an empty batch asks nothing"
+
+
+async def test_every_kind_of_record_costs_one_round_trip_together(
+    connector: SqlConnector, statements: list[str]
+) -> None:
+    ids = ["NS0001", "NS0002", "NS0003", "nobody"]
+    separately = {kind: await connector.fetch({kind: ids}) for kind in RECORD_KINDS}
+    statements.clear()
+
+    together = await connector.fetch({kind: ids for kind in RECORD_KINDS})
+
+    assert len(statements) == 1, "one statement, one round trip, for a person and everything on them"
+    assert together == {kind: answer[kind] for kind, answer in separately.items()}
+    assert together[Capability.CUSTODY]["NS0001"][0].offences, "offences are read with their custody events"
+
+
+async def test_a_fetch_reads_each_kind_for_its_own_ids(connector: SqlConnector) -> None:
+    found = await connector.fetch({Capability.PEOPLE: ["NS0001"], Capability.MARKERS: ["NS0002"]})
+    assert set(found[Capability.PEOPLE]) == {"NS0001"}
+    assert set(found[Capability.MARKERS]) == {"NS0002"}
 
 
 async def test_large_batches_are_chunked_into_few_statements(

@@ -70,7 +70,7 @@ async def test_child_protection_never_gets_intelligence_custody_or_health_marker
         "person.custody": "UNAUTHORIZED_FIELD_OR_TYPE",
     }
     for partner in (southmoor, eastvale):
-        assert set(partner.kinds()) <= {"people", "safeguarding"}
+        assert set(partner.kinds_asked()) <= {"people", "safeguarding"}
 
 
 async def test_person_match_answers_hit_or_no_hit_and_whom_to_contact(hub: HubClient) -> None:

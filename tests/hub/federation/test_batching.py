@@ -1,8 +1,10 @@
 """No N+1: every question the benchmark asks costs the fewest partner calls the connector contract allows,
 counted at the partners (their request logs, the SQL partner's statements).
 
-The contract has one batched method per record kind, so the least a question can cost is one call per kind
-of record it selects, at each partner that can hold such records, whatever the number of people.
+The connector contract's `fetch` carries every kind of record a question selects, so the least a question
+can cost is one call per partner that holds any of the people, whatever the number of people and of kinds:
+one GraphQL document, one SQL statement, one REST request with `include=`. A REST partner whose API has no
+`include` costs one request per kind, all sent at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,8 +25,9 @@ from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
 SURNAMES = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Khan", "Patel", "Murphy", "Evans")
-#: What a `person(id:)` with everything asks each partner holding the person for, once each.
-EVERYTHING = {"people": 1, "markers": 1, "intelligence": 1, "custody": 1, "safeguarding": 1}
+#: What a `person(id:)` with everything asks each partner holding the person for, in one request.
+EVERYTHING = "people+markers+intelligence+custody+safeguarding"
+KINDS = EVERYTHING.split("+")
 
 
 async def fifty_people(hub: HubClient) -> list[dict[str, Any]]:
@@ -35,6 +39,11 @@ async def fifty_people(hub: HubClient) -> list[dict[str, Any]]:
             break
     assert len(people) >= 50, "the test records should hold 50 people with common surnames"
     return list(people.values())[:50]
+
+
+def tables_read(statement: str) -> set[str]:
+    """Every table a statement reads (after FROM)."""
+    return {part.split()[0].strip('"').split(".")[-1] for part in statement.split(" FROM ")[1:]}
 
 
 def sql_tables_queried(statements: list[str]) -> Counter[str]:
@@ -73,7 +82,7 @@ def http_partners(southmoor: Partner, eastvale: Partner) -> Iterator[tuple[Partn
     yield southmoor, eastvale
 
 
-async def test_fifty_people_cost_one_call_per_partner_per_record_kind(
+async def test_fifty_people_cost_one_call_per_partner(
     hub: HubClient, http_partners: tuple[Partner, Partner]
 ) -> None:
     people = await fifty_people(hub)
@@ -89,15 +98,11 @@ async def test_fifty_people_cost_one_call_per_partner_per_record_kind(
     assert len(body["data"]) == 50
     assert all(body["data"][f"p{i}"]["id"] == people[i]["id"] for i in range(50))
     for partner in http_partners:
-        assert Counter(partner.kinds()) == {"people": 1, "intelligence": 1, "custody": 1}
-    # The SQL partner: one statement per table it keeps these records in, whatever the number of people.
-    tables = sql_tables_queried(statements)
-    assert tables["intel_log"] == 1
-    assert tables["custody_event"] == 1
-    assert tables["custody_offence"] <= 1
-    assert tables["nominal"] == 1
-    assert all(n == 1 for n in tables.values()), tables
-    assert calls(body) == {"northshire": 3, "southmoor": 3, "eastvale": 3}
+        assert partner.kinds() == ["people+intelligence+custody"]
+    # The SQL partner: one statement for every table these records are kept in, whatever the number of people.
+    assert len(statements) == 1, statements
+    assert {"nominal", "intel_log", "custody_event", "custody_offence"} <= tables_read(statements[0])
+    assert calls(body) == {"northshire": 1, "southmoor": 1, "eastvale": 1}
 
 
 async def test_a_search_costs_one_call_per_partner(
@@ -115,7 +120,7 @@ async def test_a_search_costs_one_call_per_partner(
     assert sql_tables_queried(statements) == {"nominal": 1, "nominal_alias": 1, "nominal_address": 1}
 
 
-async def test_a_person_with_everything_costs_one_call_per_record_kind_at_each_holder(
+async def test_a_person_with_everything_costs_one_call_at_each_holder(
     hub: HubClient, http_partners: tuple[Partner, Partner]
 ) -> None:
     found = await hub.query(SEARCH, {"name": "Kilbride"})
@@ -130,9 +135,9 @@ async def test_a_person_with_everything_costs_one_call_per_record_kind_at_each_h
     assert "errors" not in body
     assert body["data"]["person"]["custody"], "the showcase person has custody records"
     for partner in http_partners:
-        assert Counter(partner.kinds()) == EVERYTHING
-    assert calls(body) == dict.fromkeys(("northshire", "southmoor", "eastvale"), len(EVERYTHING))
-    assert all(n == 1 for n in sql_tables_queried(statements).values()), statements
+        assert partner.kinds() == [EVERYTHING]
+    assert calls(body) == dict.fromkeys(("northshire", "southmoor", "eastvale"), 1)
+    assert len(statements) == 1, statements
 
 
 async def test_a_person_known_to_one_partner_costs_the_others_nothing(
@@ -148,7 +153,7 @@ async def test_a_person_known_to_one_partner_costs_the_others_nothing(
 
     assert "errors" not in body
     assert [partner.kinds() for partner in http_partners] == [[], []]
-    assert calls(body) == {"northshire": len(EVERYTHING)}
+    assert calls(body) == {"northshire": 1}
 
 
 async def test_a_search_with_a_partner_down_costs_the_others_one_call_each(
@@ -167,3 +172,29 @@ async def test_a_search_with_a_partner_down_costs_the_others_one_call_each(
     assert southmoor.kinds() == [], "no request reached the partner that is down"
     assert eastvale.kinds() == ["search"]
     assert calls(body)["northshire"] == 1 and calls(body)["eastvale"] == 1
+
+
+async def test_a_rest_partner_without_include_costs_one_request_per_kind_at_once(
+    demo_urls: dict[str, str], http_partners: tuple[Partner, Partner]
+) -> None:
+    southmoor, eastvale = http_partners
+    configs = [
+        replace(c, connection={k: v for k, v in c.connection.items() if k != "include"})
+        if c.name == "southmoor"
+        else c
+        for c in partner_configs(demo_urls, southmoor.url, eastvale.url)
+    ]
+    async for hub in open_hub(configs):
+        found = await hub.query(SEARCH, {"name": "Kilbride"})
+        [darren] = found["data"]["searchPersons"]["people"]
+        southmoor.log.clear()
+        southmoor.faults.update(
+            {"latency_ms": 200}
+        )  # long enough that requests sent one after another would not overlap
+        body = await hub.query(PERSON, {"id": darren["id"]})
+
+    assert "errors" not in body
+    assert Counter(southmoor.kinds()) == dict.fromkeys(KINDS, 1)
+    entries = southmoor.log.snapshot()
+    assert max(e["started"] for e in entries) < min(e["ended"] for e in entries), "sent at once"
+    assert calls(body)["southmoor"] == 1, "one call of the hub's, however the connector answers it"
