@@ -55,9 +55,19 @@ def parameter(kind: Capability) -> str:
 
 
 class RecordsStatement:
-    """The one statement reading every table the `kinds` need, and the reading of its rows by table."""
+    """The one statement reading every table the `kinds` need, and the reading of its rows by table.
 
-    def __init__(self, views: Mapping[str, TableView], kinds: Sequence[Capability]) -> None:
+    Each kind's ids are bound at execution (`parameter(kind)`), unless `ids` gives a kind a subquery that
+    selects them (a search: the people it matches, and their aliases and addresses, in one statement).
+    """
+
+    def __init__(
+        self,
+        views: Mapping[str, TableView],
+        kinds: Sequence[Capability],
+        ids: Mapping[Capability, Any] | None = None,
+    ) -> None:
+        ids = ids or {}
         branches = [(kind, b) for kind in kinds for b in _BRANCHES[kind] if b.section in views]
         width = max(len(views[b.section].columns) for _, b in branches)
         #: Per section, the mapping keys of its columns c0, c1, ... in the statement.
@@ -75,14 +85,13 @@ class RecordsStatement:
                     func.row_number().over(order_by=order).label("seq"),
                     *values,
                     *padding,
-                ).where(self._where(views, kind, branch))
+                ).where(self._where(views, branch, ids.get(kind, bindparam(parameter(kind), expanding=True))))
             )
             self.columns[branch.section] = keys
         self.statement: Any = selects[0] if len(selects) == 1 else union_all(*selects)
 
     @staticmethod
-    def _where(views: Mapping[str, TableView], kind: Capability, branch: _Branch) -> Any:
-        ids: Any = bindparam(parameter(kind), expanding=True)
+    def _where(views: Mapping[str, TableView], branch: _Branch, ids: Any) -> Any:
         view = views[branch.section]
         if branch.section == "offence":
             custody = views["custody"]

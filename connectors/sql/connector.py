@@ -21,9 +21,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import bindparam, func, or_, select, text
+from sqlalchemy import Date, Integer, String, bindparam, func, or_, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, RowMapping, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from connectors.canonical import (
@@ -88,9 +88,9 @@ class SqlConnector(FetchingConnector):
         if problems:
             raise ConnectorConfigError(f"Partner '{config.name}' (kind 'sql'): " + "; ".join(problems) + ".")
         self._views: dict[str, TableView] = self.mapping.views()
-        self._statements: dict[tuple[str, str, tuple[str, ...]], Any] = {}
         self._records = Records(self.name, self.mapping)
         self._unions: dict[tuple[Capability, ...], RecordsStatement] = {}
+        self._searches: dict[frozenset[str], RecordsStatement] = {}
         self._engine: AsyncEngine | None = None
 
     @staticmethod
@@ -108,7 +108,9 @@ class SqlConnector(FetchingConnector):
     def engine(self) -> AsyncEngine:
         """The SQLAlchemy engine (created by `open()`, or on first use)."""
         if self._engine is None:
-            options: dict[str, Any] = {"echo": self.echo, "pool_pre_ping": True, "hide_parameters": True}
+            # No pre-ping: it would cost every call a second round trip. A connection the database dropped
+            # fails one attempt (SQLAlchemy then discards it) and the hub's retry makes the next on a new one.
+            options: dict[str, Any] = {"echo": self.echo, "hide_parameters": True}
             if self.url.get_backend_name() != "sqlite":
                 options["pool_size"] = self.pool_size
             try:
@@ -161,34 +163,6 @@ class SqlConnector(FetchingConnector):
             self.name, f"cannot use the database at {where}: {detail}", public=_UNUSABLE
         )
 
-    async def _fetch(
-        self, conn: AsyncConnection, statement: Any, parameters: dict[str, Any] | None = None
-    ) -> list[RowMapping]:
-        return list((await conn.execute(statement, parameters)).mappings().all())
-
-    def _by_key(self, section: str, key: str, *order: str) -> Any:
-        """The statement reading `section`'s rows whose `key` is in the bound list `keys`, in `key`, then
-        `order`, order. Built once per connector: building a statement costs more than running it."""
-        cached = (section, key, order)
-        statement = self._statements.get(cached)
-        if statement is None:
-            view = self._views[section]
-            statement = (
-                view.select()
-                .where(view[key].in_(bindparam("keys", expanding=True)))
-                .order_by(*(view[c] for c in (key, *order) if c in view))
-            )
-            self._statements[cached] = statement
-        return statement
-
-    async def _fetch_in(
-        self, conn: AsyncConnection, statement: Any, values: Sequence[Any]
-    ) -> list[RowMapping]:
-        rows: list[RowMapping] = []
-        for start in range(0, len(values), CHUNK):
-            rows += await self._fetch(conn, statement, {"keys": list(values[start : start + CHUNK])})
-        return rows
-
     def _keys(self, ids: Sequence[str]) -> list[Any]:
         """The hub's string ids as the nominal id column holds them; ids that cannot be one are unknown."""
         unique = list(dict.fromkeys(str(i) for i in ids))
@@ -196,59 +170,63 @@ class SqlConnector(FetchingConnector):
             return [int(i) for i in unique if i.strip().lstrip("-").isdigit()]
         return unique
 
-    async def _grouped(
-        self, conn: AsyncConnection, section: str, key: str, values: Sequence[Any], *order: str
-    ) -> dict[str, list[RowMapping]]:
-        """Rows of one table whose `key` column is in `values`, by that key (as text), in partner order.
-
-        A section the partner keeps no table for (aliases, addresses) has no rows.
-        """
-        grouped: dict[str, list[RowMapping]] = defaultdict(list)
-        if values and section in self._views:
-            for row in await self._fetch_in(conn, self._by_key(section, key, *order), values):
-                grouped[str(row[key])].append(row)
-        return grouped
-
     async def health(self) -> None:
         async with self._connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def search_people(self, criteria: SearchCriteria, limit: int) -> list[PersonRecord]:
-        nominal, where = self._views["nominal"], list[Any]()
+        nominal, parameters = self._views["nominal"], dict[str, Any]()
         if criteria.family_name is not None:
             key = self.mapping.nominal.search_key(criteria.family_name)
             if not key:
                 return []
-            matches = nominal["surname_key"] == key
-            if "alias" in self._views:
-                alias = self._views["alias"]
-                aliased = select(alias["nominal_id"]).where(alias["surname_key"] == key)
-                matches = or_(matches, nominal["id"].in_(aliased))
-            where.append(matches)
+            parameters["surname_key"] = key
         # A criterion on a field the partner does not keep is ignored: the hub's matching weighs the rest.
         if criteria.given_name and "forenames" in nominal:
             prefix = criteria.given_name.strip().upper()
-            where.append(func.upper(nominal["forenames"]).startswith(prefix, autoescape=True))
+            parameters["forenames"] = "".join("/" + c if c in "/%_" else c for c in prefix) + "%"
         if criteria.date_of_birth is not None and "birth_date" in nominal:
-            where.append(nominal["birth_date"] == criteria.date_of_birth)
+            parameters["birth_date"] = criteria.date_of_birth
         if criteria.pnc_id is not None and "pnc" in nominal:
             forms = _pnc_forms(criteria.pnc_id)
             if not forms:
                 return []
-            where.append(func.upper(nominal["pnc"]).in_(forms))
-        if not where or limit < 1:
+            parameters["pnc_forms"] = forms
+        if not parameters or limit < 1:
             return []
-        statement = nominal.select().where(*where).order_by(nominal["id"]).limit(limit)
+        shape = frozenset(parameters)
+        statement = self._searches.get(shape)
+        if statement is None:
+            statement = self._searches[shape] = self._search_statement(shape)
         async with self._connect() as conn:
-            rows = await self._fetch(conn, statement)
-            return await self._people(conn, rows)
+            rows = (await conn.execute(statement.statement, {**parameters, "limit": limit})).all()
+        return list(self._assemble(Capability.PEOPLE, statement.read([rows])).values())
 
-    async def _people(self, conn: AsyncConnection, rows: list[RowMapping]) -> list[PersonRecord]:
-        """Records for nominal rows, their aliases and addresses loaded with one statement per table."""
-        keys = [row["id"] for row in rows]
-        aliases = await self._grouped(conn, "alias", "nominal_id", keys, "order_by", "surname", "forenames")
-        addresses = await self._grouped(conn, "address", "nominal_id", keys, "order_by")
-        return [self._records.person(row, aliases[str(row["id"])], addresses[str(row["id"])]) for row in rows]
+    def _search_statement(self, criteria: frozenset[str]) -> RecordsStatement:
+        """The one statement of a search on these criteria (their values bound at execution): the people it
+        matches (at most `:limit`, in id order) and their aliases and addresses. Built once per set of
+        criteria: building a statement costs more than running it."""
+        nominal, where = self._views["nominal"], list[Any]()
+        if "surname_key" in criteria:
+            matches = nominal["surname_key"] == bindparam("surname_key", type_=String())
+            if "alias" in self._views:
+                alias = self._views["alias"]
+                aliased = select(alias["nominal_id"]).where(alias["surname_key"] == bindparam("surname_key"))
+                matches = or_(matches, nominal["id"].in_(aliased))
+            where.append(matches)
+        if "forenames" in criteria:
+            where.append(
+                func.upper(nominal["forenames"]).like(bindparam("forenames", type_=String()), escape="/")
+            )
+        if "birth_date" in criteria:
+            where.append(nominal["birth_date"] == bindparam("birth_date", type_=Date()))
+        if "pnc_forms" in criteria:
+            where.append(func.upper(nominal["pnc"]).in_(bindparam("pnc_forms", expanding=True)))
+        limit = bindparam("limit", type_=Integer())
+        matching = select(nominal["id"].label("id")).where(*where).order_by(nominal["id"]).limit(limit)
+        # The ids are read through a derived table, since some databases refuse LIMIT directly under IN.
+        found = matching.subquery("matching")
+        return RecordsStatement(self._views, (Capability.PEOPLE,), {Capability.PEOPLE: select(found.c.id)})
 
     async def fetch(self, wanted: Wanted) -> Fetched:
         """Every record kind wanted in one statement (`_union.RecordsStatement`) on one connection: one

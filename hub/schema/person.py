@@ -60,70 +60,68 @@ class SourceRecord:
     directives=type_scopes(["person:read"]),
 )
 class Person:
-    merged: strawberry.Private[MergedPerson]
+    """What a person's fields answer, built once (`Person.of`) as plain attributes, so that graphql-core
+    completes them with its default resolver: a field with a resolver of its own costs a wrapper call per
+    person per field, which dominated the hub's CPU on a page of search results. Only the record fields,
+    which ask partners and are scope-checked, have resolvers."""
 
-    @strawberry.field(
+    merged: strawberry.Private[MergedPerson]
+    id: strawberry.ID = strawberry.field(
         description="Opaque, stable hub id: it names the source records, signed by the hub, and resolves "
         "back to them. Ids expire some time after the hub rotates its person-id key: search again then."
     )
-    def id(self, info: Info) -> strawberry.ID:
-        return strawberry.ID(info.context.ids().encode(self.merged.sources))
-
-    @strawberry.field(description="Every name recorded for the person: primary names first, then aliases.")
-    def names(self) -> list[PersonName]:
-        return [
-            PersonName(
-                family_name=n.family_name,
-                given_name=n.given_name,
-                kind=NameKind.PRIMARY if n.is_primary else NameKind.ALIAS,
-                partners=list(n.partners),
-            )
-            for n in self.merged.names
-        ]
-
-    @strawberry.field(description="Date of birth, as most sources record it.")
-    def date_of_birth(self) -> date | None:
-        return self.merged.date_of_birth
-
-    @strawberry.field(description="Recorded sex.")
-    def gender(self) -> Gender | None:
-        return self.merged.gender
-
-    @strawberry.field(description="Nationality.")
-    def nationality(self) -> str | None:
-        return self.merged.nationality
-
-    @strawberry.field(description="PNC ID in canonical form YYYY/NNNNNNNL.")
-    def pnc_id(self) -> str | None:
-        return self.merged.pnc_id
-
-    @strawberry.field(description="Criminal Records Office number.")
-    def cro_number(self) -> str | None:
-        return self.merged.cro_number
-
-    @strawberry.field(description="Addresses recorded by any source, without duplicates.")
-    def addresses(self) -> list[Address]:
-        return [Address.of(a) for a in self.merged.addresses]
-
-    @strawberry.field(description="The partner records this person was merged from.")
-    def sources(self, info: Info) -> list[SourceRecord]:
-        configs = info.context.federation.partners.configs
-        return [
-            SourceRecord(
-                partner=partner,
-                partner_title=configs[partner].display_name if partner in configs else partner,
-                record_id=record_id,
-            )
-            for partner, record_id in self.merged.sources
-        ]
-
-    @strawberry.field(
-        description=(
-            "How sure the hub is that the sources are one person: 1.0 for one source or a shared PNC ID."
-        ),
+    names: list[PersonName] = strawberry.field(
+        description="Every name recorded for the person: primary names first, then aliases."
     )
-    def match_confidence(self) -> float:
-        return self.merged.confidence
+    date_of_birth: date | None = strawberry.field(description="Date of birth, as most sources record it.")
+    gender: Gender | None = strawberry.field(description="Recorded sex.")
+    nationality: str | None = strawberry.field(description="Nationality.")
+    pnc_id: str | None = strawberry.field(description="PNC ID in canonical form YYYY/NNNNNNNL.")
+    cro_number: str | None = strawberry.field(description="Criminal Records Office number.")
+    addresses: list[Address] = strawberry.field(
+        description="Addresses recorded by any source, without duplicates."
+    )
+    sources: list[SourceRecord] = strawberry.field(
+        description="The partner records this person was merged from."
+    )
+    match_confidence: float = strawberry.field(
+        description="How sure the hub is that the sources are one person: 1.0 for one source or a shared "
+        "PNC ID."
+    )
+
+    @classmethod
+    def of(cls, merged: MergedPerson, info: Info) -> Person:
+        """The person as the schema shows them, for the request `info` belongs to (its id signer, and the
+        partners' display names)."""
+        configs = info.context.federation.partners.configs
+        return cls(
+            merged=merged,
+            id=strawberry.ID(info.context.ids().encode(merged.sources)),
+            names=[
+                PersonName(
+                    family_name=n.family_name,
+                    given_name=n.given_name,
+                    kind=NameKind.PRIMARY if n.is_primary else NameKind.ALIAS,
+                    partners=list(n.partners),
+                )
+                for n in merged.names
+            ],
+            date_of_birth=merged.date_of_birth,
+            gender=merged.gender,
+            nationality=merged.nationality,
+            pnc_id=merged.pnc_id,
+            cro_number=merged.cro_number,
+            addresses=[Address.of(a) for a in merged.addresses],
+            sources=[
+                SourceRecord(
+                    partner=partner,
+                    partner_title=configs[partner].display_name if partner in configs else partner,
+                    record_id=record_id,
+                )
+                for partner, record_id in merged.sources
+            ],
+            match_confidence=merged.confidence,
+        )
 
     @strawberry.field(
         description="Warning markers raised by any partner: officer-safety ones with markers:read, "

@@ -104,7 +104,7 @@ class Query:
                 return None  # a partner failed: its error names it, and "not found" would be a guess
             raise PersonNotFound("No partner holds records for that person id.", id=str(id)[:64])
         info.context.disclose_person(merged.sources)
-        return Person(merged=merged)
+        return Person.of(merged, info)
 
     @strawberry.field(
         description="Search every partner at once; records of the same person are merged.",
@@ -125,7 +125,7 @@ class Query:
         for person in people:
             info.context.disclose_person(person.sources)
         return PersonSearchResult(
-            people=[Person(merged=p) for p in people],
+            people=[Person.of(p, info) for p in people],
             partners=[PartnerStatus.of(s) for s in federation.search_statuses()],
         )
 

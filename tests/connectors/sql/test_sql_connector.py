@@ -251,9 +251,10 @@ async def test_search_honours_limit_and_needs_a_criterion(connector: SqlConnecto
     assert await connector.search_people(SearchCriteria(family_name="'-'"), 10) == []
 
 
-async def test_search_costs_one_statement_per_table(connector: SqlConnector, statements: list[str]) -> None:
-    await connector.search_people(SearchCriteria(family_name="Smith"), 10)
-    assert len(statements) == 3  # nominal (with the alias subquery), aliases, addresses
+async def test_search_costs_one_statement(connector: SqlConnector, statements: list[str]) -> None:
+    found = await connector.search_people(SearchCriteria(family_name="Smith"), 10)
+    assert found and any(person.addresses for person in found)
+    assert len(statements) == 1  # the people it matches, their aliases and addresses
 
 
 # -------------------------------------------------------------------------------------------- batches
