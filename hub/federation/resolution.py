@@ -251,6 +251,8 @@ def merge(records: Iterable[PersonRecord]) -> list[MergedPerson]:
     given), then date of birth, then first source, and do not depend on the order of `records`.
     """
     ordered = _sorted_records(records)
+    if len(ordered) < 2:  # nothing to link (a person id naming one record, a partner's only match)
+        return [MergedPerson(tuple(ordered))] if ordered else []
     prepared = [_Prepared.of(record) for record in ordered]
     parent = list(range(len(ordered)))
     pncs = [{p.pnc_id} if p.pnc_id else set() for p in prepared]
@@ -286,4 +288,4 @@ def merge(records: Iterable[PersonRecord]) -> list[MergedPerson]:
     for index, record in enumerate(ordered):
         clusters[find(index)].append(record)
     people = [MergedPerson(tuple(members), confidence[root]) for root, members in clusters.items()]
-    return sorted(people, key=MergedPerson._sort_key)
+    return sorted(people, key=MergedPerson._sort_key) if len(people) > 1 else people

@@ -5,13 +5,12 @@ Resolvers are thin: each asks the request's federation engine, whose DataLoaders
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from functools import cache
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types.base import get_object_definition
-from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
 from connectors.contract import Capability
 from hub.access.policy import Requirement, satisfies
@@ -198,21 +197,27 @@ def selected_record_kinds(info: Info) -> set[Capability]:
 
     Fields selected directly or through fragments (named or inline) count. Conservative by design: a field
     or fragment under @skip / @include is left to its resolver; a field the caller's scopes do not reach is
-    never asked for (its resolver never runs either).
+    never asked for (its resolver never runs either). Read from graphql-core's own nodes: fifty people in
+    one query ask this fifty times, and Strawberry's `selected_fields` builds a copy of them each time.
     """
     requirements = _record_field_requirements()
     granted = info.context.effective_scopes
+    raw = info._raw_info  # graphql-core's resolve info: its field nodes and fragments, as parsed
     kinds: set[Capability] = set()
 
-    def visit(selections: Iterable[Selection]) -> None:
-        for child in selections:
+    def visit(selection_set: SelectionSetNode | None) -> None:
+        for child in selection_set.selections if selection_set is not None else ():
             if child.directives:
                 continue
-            if isinstance(child, FragmentSpread | InlineFragment):
-                visit(child.selections)
-            elif child.name in _RECORD_FIELDS and satisfies(requirements[child.name], granted):
-                kinds.add(_RECORD_FIELDS[child.name][1])
+            if isinstance(child, FieldNode):
+                name = child.name.value
+                if name in _RECORD_FIELDS and satisfies(requirements[name], granted):
+                    kinds.add(_RECORD_FIELDS[name][1])
+            elif isinstance(child, InlineFragmentNode):
+                visit(child.selection_set)
+            elif isinstance(child, FragmentSpreadNode) and child.name.value in raw.fragments:
+                visit(raw.fragments[child.name.value].selection_set)
 
-    for field in info.selected_fields:
-        visit(field.selections)
+    for node in raw.field_nodes:
+        visit(node.selection_set)
     return kinds

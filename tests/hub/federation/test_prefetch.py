@@ -93,16 +93,23 @@ async def test_a_field_left_out_by_a_directive_is_not_asked_for(
         assert partner.kinds() == ["people"]
 
 
-async def test_records_selected_through_a_fragment_are_answered_with_the_same_calls(
-    hub: HubClient, southmoor: Partner
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($id: ID!) { person(id: $id) { id ...Held } } fragment Held on Person { custody { id } }",
+        "query($id: ID!) { person(id: $id) { id ... on Person { custody { id } } } }",
+        "query($id: ID!) { person(id: $id) { id ...Outer } } fragment Outer on Person { ... { ...Held } } "
+        "fragment Held on Person { custody { id } }",
+    ],
+    ids=["named", "inline", "nested"],
+)
+async def test_records_selected_through_a_fragment_are_asked_for_with_the_person(
+    hub: HubClient, southmoor: Partner, query: str
 ) -> None:
     person_id = await kilbride(hub)
     southmoor.log.clear()
 
-    body = await hub.query(
-        "query($id: ID!) { person(id: $id) { id ...Held } } fragment Held on Person { custody { id } }",
-        {"id": person_id},
-    )
+    body = await hub.query(query, {"id": person_id})
 
     assert "errors" not in body and body["data"]["person"]["custody"]
     assert southmoor.kinds() == ["people+custody"]
