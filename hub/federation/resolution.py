@@ -201,8 +201,14 @@ class MergedPerson:
         return tuple(seen.values())
 
     def _sort_key(self) -> tuple[str, str, bool, date, tuple[str, str]]:
-        best = self.names[0]
-        dob = self.date_of_birth
+        if len(self.records) == 1:
+            # Most people in a page of results come from one record: its primary name is its best, and
+            # its date of birth the consensus (a search sorts many more people than it returns).
+            only = self.records[0]
+            best: PersonName | MergedName = only.primary_name
+            dob = only.date_of_birth
+        else:
+            best, dob = self.names[0], self.date_of_birth
         return (
             normalise_name(best.family_name),
             normalise_name(best.given_name or ""),
