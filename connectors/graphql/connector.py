@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from connectors._calls import all_or_none
-from connectors._http import partner_transport
+from connectors._http import PartnerHttp, partner_transport
 from connectors.canonical import (
     PersonRecord,
     SearchCriteria,
@@ -99,7 +99,7 @@ def _settings(config: PartnerConfig) -> tuple[str, dict[str, str], bool]:
 
 
 class GraphQLConnector(FetchingConnector):
-    """A partner's GraphQL endpoint, reached with a pooled `httpx.AsyncClient` opened in `open()`.
+    """A partner's GraphQL endpoint, reached through a pooled transport opened in `open()`.
 
     Args:
         config: The partner's entry in the partners file; see the module docstring for its connection keys.
@@ -116,15 +116,14 @@ class GraphQLConnector(FetchingConnector):
         super().__init__(config)
         self.url, self.headers, self.verify_tls = _settings(config)
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: PartnerHttp | None = None
 
     async def open(self) -> None:
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.config.timeout,
-                headers={"Accept": "application/json", **self.headers},
-                verify=self.verify_tls,
-                transport=self._transport or partner_transport(self.verify_tls),
+            self._client = PartnerHttp(
+                self._transport or partner_transport(self.verify_tls),
+                self.config.timeout,
+                {"Accept": "application/json", **self.headers},
             )
 
     async def aclose(self) -> None:
@@ -203,7 +202,7 @@ class GraphQLConnector(FetchingConnector):
         try:
             # httpx's timeout bounds each phase (connect, each read); the partner's timeout bounds the call.
             async with asyncio.timeout(timeout):
-                response = await self._client.post(self.url, json=payload)
+                response = await self._client.request("POST", self.url, json=payload)
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise PartnerTimeout(self.name, f"{name}: no answer within {timeout:g}s") from exc
         except httpx.HTTPError as exc:

@@ -20,7 +20,8 @@ partners file:
 
 Tokens come from authlib's `AsyncOAuth2Client` (an `httpx.AsyncClient`): fetched on first use, replaced
 when they expire (client credentials have no refresh token, so a new one is fetched), and replaced once more
-if the partner still answers 401. Every httpx and authlib error is translated here into a `PartnerError`.
+if the partner still answers 401. API calls carry the token as an `Authorization` header and go straight to
+the pooled transport the token client shares (`connectors._http.PartnerHttp`). Every httpx and authlib error is translated here into a `PartnerError`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any, TypeVar
 import httpx
 
 from connectors._calls import all_or_none
-from connectors._http import partner_transport
+from connectors._http import PartnerHttp, partner_transport
 from connectors.canonical import (
     CustodyRecord,
     IntelligenceReport,
@@ -102,12 +103,15 @@ class RestConnector(BaseConnector):
         super().__init__(config)
         self.settings = RestSettings.from_config(config)
         self._transport = transport
-        self._client: Any = None  # AsyncOAuth2Client; authlib ships no type information
+        self._client: Any = None  # AsyncOAuth2Client, for tokens; authlib ships no type information
+        self._http: PartnerHttp | None = None  # the API calls, on the same transport
         self._token_lock = asyncio.Lock()
 
     async def open(self) -> None:
         if self._client is None:
             s = self.settings
+            transport = self._transport or partner_transport(s.verify_tls)
+            self._http = PartnerHttp(transport, self.config.timeout, {"Accept": "application/json"})
             self._client = AsyncOAuth2Client(
                 client_id=s.client_id,
                 client_secret=s.client_secret,
@@ -119,14 +123,14 @@ class RestConnector(BaseConnector):
                 base_url=s.base_url,
                 timeout=httpx.Timeout(self.config.timeout),
                 verify=s.verify_tls,
-                transport=self._transport or partner_transport(s.verify_tls),
+                transport=transport,
                 headers={"Accept": "application/json"},
             )
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
+        client, self._client, self._http = self._client, None, None
         if client is not None:
-            await client.aclose()
+            await client.aclose()  # and with it the transport the API calls share
 
     async def health(self) -> None:
         """Return if the partner's `/health` answers `{"status": "ok"}`; raise a `PartnerError` if not."""
@@ -238,21 +242,23 @@ class RestConnector(BaseConnector):
 
     async def _get(self, path: str, params: Mapping[str, str], authorised: bool = True) -> Any:
         """GET `path` (with a bearer token unless told not to) and return its JSON body, or raise."""
-        client = self._client
-        if client is None:
+        client, http = self._client, self._http
+        if client is None or http is None:
             raise ConnectorError(f"Partner '{self.name}': the connector was used before open().")
-        what, timeout = f"GET {path}", self.config.timeout
+        what, timeout, url = f"GET {path}", self.config.timeout, self.settings.base_url + path
         try:
             # httpx's timeout bounds each phase (connect, each read); the partner's timeout bounds the call.
             async with asyncio.timeout(timeout):
                 if not authorised:
-                    response: httpx.Response = await client.request("GET", path, withhold_token=True)
+                    response = await http.request("GET", url)
                 else:
+                    # The token goes as a header, fetched and replaced here (`_bearer`, `_token`).
                     bearer = await self._bearer(client)
-                    response = await self._send(client, path, params, bearer)
+                    response = await http.request("GET", url, params=params, headers=_authorised(bearer))
                     if response.status_code == 401:
                         await self._token(client, rejected=bearer)
-                        response = await self._send(client, path, params, await self._bearer(client))
+                        bearer = await self._bearer(client)
+                        response = await http.request("GET", url, params=params, headers=_authorised(bearer))
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise PartnerTimeout(self.name, f"{what}: no answer within {timeout:g}s") from exc
         except httpx.HTTPError as exc:
@@ -260,15 +266,6 @@ class RestConnector(BaseConnector):
                 self.name, f"{what}: cannot reach the partner ({type(exc).__name__})"
             ) from exc
         return self._body(response, what)
-
-    @staticmethod
-    async def _send(client: Any, path: str, params: Mapping[str, str], bearer: str) -> httpx.Response:
-        # The token goes as a plain header: authlib's per-request auth flow would check the token again.
-        headers = {"Authorization": bearer}
-        response: httpx.Response = await client.request(
-            "GET", path, params=params, headers=headers, withhold_token=True
-        )
-        return response
 
     async def _bearer(self, client: Any) -> str:
         """The Authorization header for the next call: the token held while it is live (checked when it
@@ -346,6 +343,10 @@ class RestConnector(BaseConnector):
             if isinstance(secret, str) and secret:
                 text = text.replace(secret, "***")
         return text
+
+
+def _authorised(bearer: str) -> dict[str, str]:
+    return {"Authorization": bearer}
 
 
 def _truncate(text: str) -> str:
