@@ -88,6 +88,10 @@ class Figures:
     hub_peak_rss_mb: float
     notes: list[str] = field(default_factory=list)
     cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
+    #: Requests one second of the hub's own CPU serves: its capacity apart from the partners'.
+    requests_per_hub_cpu_second: float | None = None
+    #: What the hub's CPU per request should be for this query (`HUB_CPU_TARGET_MS`), if a goal is set.
+    hub_cpu_target_ms: float | None = None
     #: False for the baseline hub without its audit recorder (`--audit-baseline`).
     audited: bool = True
 
@@ -280,8 +284,10 @@ def print_table(results: Sequence[Figures]) -> None:
             cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in r.cpu_ms_per_request.items())
             print(f"  CPU ms per request (user + system): {cpu}")
             hub_ms = r.cpu_ms_per_request.get("hub")
-            if hub_ms:  # the hub's own capacity, read apart from the partners sharing the cores
-                print(f"  requests per hub CPU-second: {1000 / hub_ms:.0f}")
+            if r.hub_cpu_target_ms is not None and hub_ms is not None:
+                print(f"  hub CPU ms per request {hub_ms:.1f}, target {r.hub_cpu_target_ms:g}")
+            if r.requests_per_hub_cpu_second:
+                print(f"  requests per hub CPU-second: {r.requests_per_hub_cpu_second:.0f}")
         for note in r.notes:
             print(f"  note: {note}")
 

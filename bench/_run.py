@@ -19,7 +19,7 @@ import httpx
 
 from bench._drive import drive
 from bench._report import Figures, from_samples, from_wrk
-from bench._scenarios import TYPENAME, Scenario
+from bench._scenarios import HUB_CPU_TARGET_MS, TYPENAME, Scenario
 from bench._stack import Hub, cpu_seconds
 from bench._wrk import run_wrk, wrk_path
 
@@ -105,4 +105,8 @@ async def measure(
         samples, seconds = await drive(client, bodies, scenario.concurrency, requests, scenario.duration)
         figures = from_samples(scenario, samples, seconds, hub_label, hub.peak_rss_mb(), "httpx")
     figures.cpu_ms_per_request = meter.per_request_ms(figures.requests)
+    hub_ms = figures.cpu_ms_per_request.get("hub")
+    if hub_ms:  # the hub's own capacity, read apart from the partners sharing the cores
+        figures.requests_per_hub_cpu_second = round(1000 / hub_ms, 1)
+    figures.hub_cpu_target_ms = HUB_CPU_TARGET_MS.get(scenario.query)
     return figures

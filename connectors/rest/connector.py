@@ -21,7 +21,8 @@ partners file:
 Tokens come from authlib's `AsyncOAuth2Client` (an `httpx.AsyncClient`): fetched on first use, replaced
 when they expire (client credentials have no refresh token, so a new one is fetched), and replaced once more
 if the partner still answers 401. API calls carry the token as an `Authorization` header and go straight to
-the pooled transport the token client shares (`connectors._http.PartnerHttp`). Every httpx and authlib error is translated here into a `PartnerError`.
+the pooled transport the token client shares (`connectors._http.PartnerHttp`). Every httpx and authlib
+error is translated here into a `PartnerError`.
 """
 
 from __future__ import annotations

@@ -52,6 +52,15 @@ def test_every_scenario_runs_and_writes_every_figure(repo_root: Path, tmp_path: 
     assert down_codes and down_codes <= {"PARTNER_UNAVAILABLE", "PARTNER_CIRCUIT_OPEN"}
     assert figures["partner-down"]["partial"] == figures["partner-down"]["requests"]
     assert figures["person"]["audit_p50_ms"] is not None
+    assert figures["person"]["requests_per_hub_cpu_second"] > 0
+    assert {
+        name: figures[name]["hub_cpu_target_ms"] for name in ("person", "search", "fifty", "throughput")
+    } == {
+        "person": 2.5,
+        "search": 4.0,
+        "fifty": 15.0,
+        "throughput": 2.5,
+    }
     assert figures["throughput"]["load_generator"] in ("wrk", "httpx")
     assert {"machine", "options", "notes"} <= set(document["meta"])
     assert "p50" in done.stdout and "scale 30: search" in done.stdout
