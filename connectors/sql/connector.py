@@ -58,8 +58,11 @@ _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
 }
 _CONNECTION_KEYS = ("url", "pool_size", "echo")
-# SQLite reports a table or column the mapping names but the database lacks as an OperationalError.
-_MISSING_OBJECT = ("no such table", "no such column")
+#: SQLSTATE classes (the first two characters, ISO/IEC 9075) meaning the statement does not fit the database:
+#: 42 a table or column that does not exist (42P01, 42703, ...), 22 a value the column cannot hold.
+_MISMATCH_SQLSTATE_CLASSES = ("42", "22")
+#: ... except a refused privilege, which is the database's account, not the mapping.
+_NOT_A_MISMATCH_SQLSTATES = ("42501",)
 
 
 class SqlConnector(FetchingConnector):
@@ -152,10 +155,7 @@ class SqlConnector(FetchingConnector):
         if isinstance(exc, sa_exc.TimeoutError):
             return PartnerUnavailable(self.name, "no free connection to the database (pool exhausted)")
         detail = _driver_message(exc)
-        if not connecting and (
-            isinstance(exc, sa_exc.ProgrammingError | sa_exc.DataError)
-            or (isinstance(exc, sa_exc.OperationalError) and detail.lower().startswith(_MISSING_OBJECT))
-        ):
+        if not connecting and _is_mismatch(exc):
             return PartnerBadResponse(
                 self.name, f"the database does not match the mapping: {detail}", public=_MISMATCH
             )
@@ -285,6 +285,42 @@ _READ: Mapping[Capability, tuple[str, Callable[[Records, Mapping[str, Any]], Any
     Capability.INTELLIGENCE: ("intelligence", Records.intelligence),
     Capability.SAFEGUARDING: ("safeguarding", Records.safeguarding),
 }
+
+
+def _is_mismatch(exc: Exception) -> bool:
+    """Whether a statement failed because the database does not fit the mapping (a table or column it lacks,
+    a value of the wrong type), by SQLAlchemy's exception class and the driver's own error code, never by
+    the message's text: any SQLAlchemy async dialect reports these the same way.
+
+    SQLAlchemy's `ProgrammingError` and `DataError` are such failures. Some drivers raise a missing table as
+    an `OperationalError` (SQLite does); their code says which: SQLSTATE class 42 or 22 (`sqlstate`,
+    `pgcode`), or SQLite's `SQLITE_ERROR` (an SQL error, as opposed to busy, locked, I/O or cannot open).
+    """
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    codes = _driver_codes(exc)
+    if any(code in _NOT_A_MISMATCH_SQLSTATES for code in codes):
+        return False
+    if isinstance(exc, sa_exc.ProgrammingError | sa_exc.DataError):
+        return True
+    return isinstance(exc, sa_exc.OperationalError) and any(
+        code == "SQLITE_ERROR" or code[:2] in _MISMATCH_SQLSTATE_CLASSES for code in codes
+    )
+
+
+def _driver_codes(exc: sa_exc.DBAPIError) -> list[str]:
+    """The error codes the driver gave (SQLSTATE, SQLite's error name), from its exception and its causes."""
+    codes: list[str] = []
+    error: BaseException | None = exc.orig
+    for _ in range(4):  # an adapted driver (aiosqlite, asyncpg) keeps the original as the cause
+        if error is None:
+            break
+        for attribute in ("sqlstate", "pgcode", "sqlite_errorname"):
+            code = getattr(error, attribute, None)
+            if isinstance(code, str) and code:
+                codes.append(code)
+        error = error.__cause__ or error.__context__
+    return codes
 
 
 def _driver_message(exc: Exception) -> str:
