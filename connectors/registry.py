@@ -13,7 +13,7 @@ message naming them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol
 
 from connectors.contract import Connector, PartnerConfig
@@ -42,6 +42,22 @@ def _entry_points() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def _package(ep: EntryPoint) -> str:
+    return ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
+
+
+def _duplicate(name: str) -> str | None:
+    """Why `name` cannot be used if more than one installed package declares it, else None."""
+    declared = {(ep.value, _package(ep)) for ep in entry_points(group=ENTRY_POINT_GROUP, name=name)}
+    if len(declared) < 2:
+        return None
+    which = ", ".join(f"{package} ({target})" for target, package in sorted(declared))
+    return (
+        f"Connector kind '{name}' is declared by more than one installed package: {which}. "
+        "Uninstall all but one, or give each kind its own name."
+    )
+
+
 def kinds() -> list[str]:
     """Every kind that can be configured: entry points and in-process registrations."""
     return sorted(set(_entry_points()) | set(_registered))
@@ -50,6 +66,9 @@ def kinds() -> list[str]:
 def _load(name: str) -> ConnectorKind:
     if name in _registered:
         return _registered[name]
+    duplicate = _duplicate(name)
+    if duplicate is not None:
+        raise ConnectorConfigError(duplicate)
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         kind: ConnectorKind = ep.load()
         return kind
@@ -83,8 +102,11 @@ def describe() -> list[KindInfo]:
     """Every installed kind, by name; a kind that fails to load is listed with its problem."""
     found: dict[str, KindInfo] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        package = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
-        version = ep.dist.version if ep.dist is not None else ""
+        package, version = _package(ep), ep.dist.version if ep.dist is not None else ""
+        duplicate = _duplicate(ep.name)
+        if duplicate is not None:
+            found[ep.name] = KindInfo(ep.name, ep.value, package, version, (), duplicate)
+            continue
         try:
             loaded = ep.load()
         except Exception as exc:  # a broken third-party package: say so, list the rest

@@ -82,16 +82,16 @@ def check_configuration(
                 settings.partner_defaults(),
             )
         except PartnersFileError as exc:
-            problems.append(str(exc))
-        else:
-            for config in configs:
-                try:
-                    build(config)
-                except ConnectorConfigError as exc:  # connectors name the partner; say it where they do not
-                    said = str(exc)
-                    problems.append(
-                        said if f"'{config.name}'" in said else f"partner '{config.name}': {said}"
-                    )
+            problems += [f"partners file: {problem}" for problem in exc.problems]
+            configs = exc.parsed  # the valid entries are still checked: every partner's problem at once
+        for config in configs:
+            try:
+                build(config)
+            except ConnectorConfigError as exc:  # connectors name the partner; say it where they do not
+                said = str(exc)
+                problems.append(
+                    said if f"'{config.name}'" in said else f"partner '{config.name}': {said}"
+                )
     try:
         TrustedIssuers.load(
             settings.trusted_issuers_file, settings.token_audience, hub_issuer=settings.token_issuer

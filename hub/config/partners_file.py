@@ -70,7 +70,20 @@ _BUILT_IN = {f.name: cast(float, f.default) for f in fields(PartnerConfig) if f.
 
 
 class PartnersFileError(ConnectorConfigError):
-    """The partners file is unreadable or invalid; the message lists every problem."""
+    """The partners file is unreadable or invalid; the message lists every problem.
+
+    Attributes:
+        problems: Each problem on its own.
+        parsed: The partners whose entries were valid, so that their connectors can be checked too and every
+            partner's problem be reported in one go.
+    """
+
+    def __init__(
+        self, message: str, problems: list[str] | None = None, parsed: list[PartnerConfig] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [message]
+        self.parsed = parsed or []
 
 
 def _expand(value: Any, where: str, problems: list[str]) -> Any:
@@ -168,9 +181,10 @@ def parse_partners(
     names = [str(raw["name"]) for raw in raw_partners if isinstance(raw, Mapping) and "name" in raw]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"partner '{name}' is configured more than once")
+    parsed = [c for c in configs if c is not None]
     if problems:
-        raise PartnersFileError("Invalid partners file:\n  - " + "\n  - ".join(problems))
-    return [c for c in configs if c is not None]
+        raise PartnersFileError("Invalid partners file:\n  - " + "\n  - ".join(problems), problems, parsed)
+    return parsed
 
 
 def load_partners(
