@@ -1,21 +1,35 @@
 """The conformance suite every connector must pass, built-in or third-party.
 
-Subclass `ConnectorConformance` in your own tests and provide two pytest fixtures: `connector` (an opened
-connector to a partner holding test records) and `sample` (a `ConformanceSample` describing those records).
-Every test method then runs against your connector::
+Write one fixture, `conformance_target`, returning a `ConformanceTarget`, and the suite runs against your
+connector: the contract (capabilities, open/close twice), search, batches (known ids only, canonical
+records with provenance, one request for many ids, `fetch` of every kind equal to each alone), and failures
+(a partner down, slow, answering 500, garbage, the wrong shape, refusing the hub's credentials: each must be
+its `connectors.errors` class, with no library exception escaping, no connection left open, and a cancelled
+call stopping at once with no task left behind). Failures say what to fix. Tests of kinds your connector
+does not declare are skipped, saying so. Two ways to run it:
 
-    class TestMyConnector(ConnectorConformance):
-        @pytest.fixture
-        async def connector(self): ...
-        @pytest.fixture
-        def sample(self): return ConformanceSample(family_name="Smith", known_ids=("A1", "A2"))
+- a test module of yours::
 
-The suite's asynchronous tests carry pytest-asyncio's `asyncio` mark, so they run in its strict mode (the
-default) as in auto mode; in strict mode write an asynchronous `connector` fixture with
-`@pytest_asyncio.fixture` instead of `@pytest.fixture`. Tests of kinds a connector does not declare in its
-capabilities are skipped, saying so.
+      class TestMyConnector(ConnectorConformance):
+          @pytest.fixture
+          def conformance_target(self) -> ConformanceTarget:
+              return ConformanceTarget(connect=..., sample=ConformanceSample(...), at_url=...)
+
+- no module at all: `pytest --conformance-target mypackage.testing:conformance_target` (the pytest plugin
+  `connectors.conformance.plugin`, installed with the hub).
+
+The suite's asynchronous tests carry pytest-asyncio's `asyncio` mark and its fixtures are pytest-asyncio's,
+so they run in its strict mode (the default) as in auto mode. See docs/connectors.md.
 """
 
-from connectors.conformance.suite import ConformanceSample, ConnectorConformance
+from connectors.conformance.faults import Fault, FaultyPartner
+from connectors.conformance.suite import EXPECTED, ConformanceSample, ConformanceTarget, ConnectorConformance
 
-__all__ = ["ConformanceSample", "ConnectorConformance"]
+__all__ = [
+    "EXPECTED",
+    "ConformanceSample",
+    "ConformanceTarget",
+    "ConnectorConformance",
+    "Fault",
+    "FaultyPartner",
+]

@@ -209,7 +209,11 @@ class GraphQLConnector(FetchingConnector):
             reason = type(exc).__name__
             raise PartnerUnavailable(self.name, f"{name}: cannot reach the partner ({reason})") from exc
         status = response.status_code
-        if status >= 500:
+        if status in (401, 403):
+            # Retrying cannot help: the partner wants other credentials (connection.headers).
+            refused = f"{name}: the partner refused the hub's credentials (HTTP {status})"
+            raise PartnerUnavailable(self.name, refused, retriable=False)
+        if status >= 500 or status in (408, 429):
             raise PartnerUnavailable(self.name, f"{name}: HTTP {status} from the partner")
         try:
             body = response.json()

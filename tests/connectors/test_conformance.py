@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
-from connectors.conformance import ConformanceSample, ConnectorConformance
+from connectors.conformance import ConformanceSample, ConformanceTarget, ConnectorConformance
 from connectors.contract import BaseConnector, Capability, Connector, PartnerConfig
 from connectors.demo import layout
 from connectors.demo.store import DemoStore
@@ -45,24 +47,53 @@ class _Conformance(ConnectorConformance):
     partner = ""
 
     @pytest.fixture
-    async def connector(
+    async def conformance_target(
         self, demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner
-    ) -> AsyncIterator[Connector]:
+    ) -> AsyncIterator[ConformanceTarget]:
         [config] = [
             c for c in partner_configs(demo_urls, southmoor.url, eastvale.url) if c.name == self.partner
         ]
-        connector = self.build(config)
-        await connector.open()
-        yield connector
-        await connector.aclose()
+        served = {"southmoor": southmoor, "eastvale": eastvale}.get(self.partner)
+        with statements_counted() as statements:
+            yield ConformanceTarget(
+                connect=lambda: self.build(config),
+                sample=await sample_for(demo_urls[self.partner]),
+                at_url=self.at_url(config),
+                requests=(lambda: len(served.log.snapshot())) if served else lambda: len(statements),
+            )
 
     def build(self, config: PartnerConfig) -> Connector:
         """The connector under test, for its partner's configuration."""
         return build(config)
 
-    @pytest.fixture
-    async def sample(self, demo_urls: dict[str, str]) -> ConformanceSample:
-        return await sample_for(demo_urls[self.partner])
+    def at_url(self, config: PartnerConfig) -> Callable[[str, float], Connector] | None:
+        """The connector of the same kind for a partner at another root URL (the HTTP kinds)."""
+        if config.kind == "rest":
+            return lambda url, timeout: build(
+                dataclasses.replace(
+                    config, timeout=timeout, connection={**config.connection, "base_url": url}
+                )
+            )
+        if config.kind == "graphql":
+            return lambda url, timeout: build(
+                dataclasses.replace(config, timeout=timeout, connection={"url": f"{url}/graphql"})
+            )
+        return None
+
+
+@contextmanager
+def statements_counted() -> Iterator[list[str]]:
+    """Every SQL statement any engine in this process runs inside the block."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 class TestSqlConnector(_Conformance):
