@@ -134,8 +134,10 @@ from hub.migrations.cli import db as _db_commands  # noqa: E402
 cli.add_command(_db_commands)  # hub db upgrade|current|downgrade
 
 from connectors.cli import connectors as _connector_commands  # noqa: E402
+from hub.partner_cli import check_command as _check_partner  # noqa: E402
 
-cli.add_command(_connector_commands)  # hub connectors list
+_connector_commands.add_command(_check_partner)  # hub connectors check PARTNER
+cli.add_command(_connector_commands)  # hub connectors list | check
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ OUTCOMES = (
     "token-issued",
     "document-added",
     "document-removed",
+    "partner-checked",
 )
 
 #: What a redacted value is replaced with.

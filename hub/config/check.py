@@ -89,9 +89,7 @@ def check_configuration(
                 build(config)
             except ConnectorConfigError as exc:  # connectors name the partner; say it where they do not
                 said = str(exc)
-                problems.append(
-                    said if f"'{config.name}'" in said else f"partner '{config.name}': {said}"
-                )
+                problems.append(said if f"'{config.name}'" in said else f"partner '{config.name}': {said}")
     try:
         TrustedIssuers.load(
             settings.trusted_issuers_file, settings.token_audience, hub_issuer=settings.token_issuer
