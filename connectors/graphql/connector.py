@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import httpx
+from pydantic import AfterValidator, Field, StrictStr
 
 from connectors._calls import all_or_none
 from connectors._http import PartnerHttp, partner_transport
@@ -30,13 +31,13 @@ from connectors.canonical import (
 )
 from connectors.contract import Capability, Fetched, FetchingConnector, PartnerConfig, Wanted
 from connectors.errors import (
-    ConnectorConfigError,
     ConnectorError,
     PartnerBadResponse,
     PartnerTimeout,
     PartnerUnavailable,
 )
 from connectors.graphql import _mapping as m
+from connectors.settings import ConnectionSettings, HttpUrlText
 
 __all__ = ["MAX_REFS_PER_REQUEST", "GraphQLConnector"]
 
@@ -53,49 +54,31 @@ def _truncate(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
 
 
-def _settings(config: PartnerConfig) -> tuple[str, dict[str, str], bool]:
-    """The validated (url, headers, verify_tls), or one `ConnectorConfigError` listing every problem."""
-    problems: list[str] = []
-    where = f"Partner '{config.name}' (kind '{config.kind}')"
-    url = ""
-    try:
-        raw_url = config.require("url")
-    except ConnectorConfigError as exc:
-        problems.append(str(exc))
-    else:
-        try:
-            parsed = httpx.URL(raw_url) if isinstance(raw_url, str) else None
-        except httpx.InvalidURL:
-            parsed = None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-            problems.append(
-                f"{where}: 'connection.url' has value {raw_url!r}. "
-                "Not an http(s) URL; give the partner's GraphQL endpoint, e.g. https://host/graphql."
-            )
-        else:
-            url = raw_url
-    headers: dict[str, str] = {}
-    raw_headers = config.connection.get("headers")
-    raw_headers = {} if raw_headers is None else raw_headers
-    if not isinstance(raw_headers, Mapping):
-        problems.append(f"{where}: 'connection.headers' must be a table of header names to strings.")
-    else:
-        for name, value in raw_headers.items():
-            # Never echo a header's value: it is usually a secret (an API key).
-            if not isinstance(name, str) or not _HEADER_NAME.match(name):
-                problems.append(f"{where}: 'connection.headers' has {name!r}, which is not a header name.")
-            elif not isinstance(value, str) or "\n" in value or "\r" in value:
-                problems.append(f"{where}: 'connection.headers.{name}' must be a one-line string.")
-            else:
-                headers[name] = value
-    verify = config.connection.get("verify_tls", True)
-    if not isinstance(verify, bool):
-        problems.append(
-            f"{where}: 'connection.verify_tls' has value {verify!r}. Not a valid bool (true or false)."
-        )
-    if problems:
-        raise ConnectorConfigError("\n".join(problems))
-    return url, headers, bool(verify)
+def _header_name(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"{name!r} is not a header name")
+    return name
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("a header value must be one line")
+    return value
+
+
+_HeaderName = Annotated[StrictStr, AfterValidator(_header_name)]
+_HeaderValue = Annotated[StrictStr, AfterValidator(_one_line)]
+
+
+class GraphQLSettings(ConnectionSettings):
+    """The `graphql` kind's connection settings (see the module docstring)."""
+
+    #: Header values are usually secrets (API keys): never repeated in an error.
+    secret_keys = frozenset({"headers"})
+
+    url: HttpUrlText
+    headers: dict[_HeaderName, _HeaderValue] = Field(default_factory=dict)
+    verify_tls: bool = True
 
 
 class GraphQLConnector(FetchingConnector):
@@ -114,7 +97,8 @@ class GraphQLConnector(FetchingConnector):
 
     def __init__(self, config: PartnerConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(config)
-        self.url, self.headers, self.verify_tls = _settings(config)
+        settings = GraphQLSettings.from_config(config)
+        self.url, self.headers, self.verify_tls = settings.url, dict(settings.headers), settings.verify_tls
         self._transport = transport
         self._client: PartnerHttp | None = None
 

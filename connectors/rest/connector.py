@@ -115,7 +115,7 @@ class RestConnector(BaseConnector):
             self._http = PartnerHttp(transport, self.config.timeout, {"Accept": "application/json"})
             self._client = AsyncOAuth2Client(
                 client_id=s.client_id,
-                client_secret=s.client_secret,
+                client_secret=s.client_secret.get_secret_value(),
                 token_endpoint_auth_method="client_secret_basic",
                 # Stored as the client's metadata: what lets authlib fetch a fresh token once one expires.
                 token_endpoint=s.token_url,
@@ -340,7 +340,10 @@ class RestConnector(BaseConnector):
     def _redact(self, text: str) -> str:
         """`text` with the client secret and the current token blanked, in case a partner echoes them."""
         token = self._client.token if self._client is not None else None
-        for secret in (self.settings.client_secret, token.get("access_token") if token else None):
+        for secret in (
+            self.settings.client_secret.get_secret_value(),
+            token.get("access_token") if token else None,
+        ):
             if isinstance(secret, str) and secret:
                 text = text.replace(secret, "***")
         return text

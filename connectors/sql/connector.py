@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from pydantic import AfterValidator, Field, StrictStr
 from sqlalchemy import Date, Integer, String, bindparam, func, or_, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from connectors.canonical import (
@@ -39,6 +40,7 @@ from connectors.errors import (
     PartnerUnavailable,
 )
 from connectors.pnc import normalise_pnc_id, parse_pnc_id
+from connectors.settings import ConnectionSettings
 from connectors.sql._records import Records
 from connectors.sql._union import RecordsStatement, parameter
 from connectors.sql.mapping import SqlMapping, TableView
@@ -57,12 +59,30 @@ _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
-_CONNECTION_KEYS = ("url", "pool_size", "echo")
 #: SQLSTATE classes (the first two characters, ISO/IEC 9075) meaning the statement does not fit the database:
 #: 42 a table or column that does not exist (42P01, 42703, ...), 22 a value the column cannot hold.
 _MISMATCH_SQLSTATE_CLASSES = ("42", "22")
 #: ... except a refused privilege, which is the database's account, not the mapping.
 _NOT_A_MISMATCH_SQLSTATES = ("42501",)
+
+
+def _sqlalchemy_url(value: str) -> str:
+    try:
+        make_url(value)
+    except (sa_exc.ArgumentError, ValueError):
+        raise ValueError("not an SQLAlchemy URL (e.g. postgresql+asyncpg://host/db)") from None
+    return value
+
+
+class SqlSettings(ConnectionSettings):
+    """The `sql` kind's connection settings (see the module docstring)."""
+
+    #: The URL may hold the database's password: never repeated in an error.
+    secret_keys = frozenset({"url"})
+
+    url: Annotated[StrictStr, AfterValidator(_sqlalchemy_url)]
+    pool_size: int = Field(default=5, ge=1)
+    echo: bool = False
 
 
 class SqlConnector(FetchingConnector):
@@ -74,38 +94,24 @@ class SqlConnector(FetchingConnector):
     def __init__(self, config: PartnerConfig) -> None:
         super().__init__(config)
         problems: list[str] = []
-        self.url = self._parse_url(config, problems)
-        unknown = sorted(set(config.connection) - set(_CONNECTION_KEYS))
-        if unknown:
-            problems.append(f"unknown connection keys {unknown} (valid: {', '.join(_CONNECTION_KEYS)})")
-        self.pool_size = config.connection.get("pool_size", 5)
-        if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int) or self.pool_size < 1:
-            problems.append(f"'connection.pool_size' = {self.pool_size!r} must be a whole number, 1 or more")
-        self.echo = config.connection.get("echo", False)
-        if not isinstance(self.echo, bool):
-            problems.append(f"'connection.echo' = {self.echo!r} must be true or false")
+        try:
+            settings = SqlSettings.from_config(config)
+        except ConnectorConfigError as exc:
+            problems.append(str(exc))
         try:
             self.mapping = SqlMapping.from_dict(config.mapping)
         except ConnectorConfigError as exc:
-            problems.append(str(exc).rstrip("."))
+            problems.append(f"Partner '{config.name}' (kind 'sql'): {exc}")
         if problems:
-            raise ConnectorConfigError(f"Partner '{config.name}' (kind 'sql'): " + "; ".join(problems) + ".")
+            raise ConnectorConfigError("\n".join(problems))
+        url = make_url(settings.url)
+        self.url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+        self.pool_size, self.echo = settings.pool_size, settings.echo
         self._views: dict[str, TableView] = self.mapping.views()
         self._records = Records(self.name, self.mapping)
         self._unions: dict[tuple[Capability, ...], RecordsStatement] = {}
         self._searches: dict[frozenset[str], RecordsStatement] = {}
         self._engine: AsyncEngine | None = None
-
-    @staticmethod
-    def _parse_url(config: PartnerConfig, problems: list[str]) -> URL:
-        raw = config.require("url")
-        try:
-            url = make_url(raw)
-        except (sa_exc.ArgumentError, TypeError, ValueError):
-            # The text may hold a password, so it is not repeated.
-            problems.append("'connection.url' is not an SQLAlchemy URL (e.g. postgresql+asyncpg://host/db)")
-            return make_url("sqlite+aiosqlite://")
-        return url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
 
     @property
     def engine(self) -> AsyncEngine:
