@@ -11,12 +11,14 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint schema bench lock browser clean
 
 # Dependencies come from the lock file (exact versions, checked by hash), then the project itself.
-$(STAMP): pyproject.toml requirements/test.lock
+$(STAMP): pyproject.toml requirements/test.lock examples/csv_exports/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# The example third-party connector (docs/connectors.md): its tests install it as its users would.
+	$(BIN)/python -m pip install --quiet --no-deps -e examples/csv_exports
 	@touch $@
 
 demo: $(STAMP)  ## Run the embedded demo: three partner forces and the hub (make demo ARGS="--port 8080")
@@ -25,9 +27,10 @@ demo: $(STAMP)  ## Run the embedded demo: three partner forces and the hub (make
 test: $(STAMP)  ## Run the test suite (SQLite; PostgreSQL too where HUB_TEST_DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff and mypy (strict on hub/ and connectors/)
-	$(BIN)/ruff check --no-cache hub connectors tests bench
+lint: $(STAMP)  ## ruff and mypy (strict on hub/, connectors/ and the example connector)
+	$(BIN)/ruff check --no-cache hub connectors tests bench examples
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples/csv_exports/csv_exports
 
 schema: $(STAMP)  ## Regenerate schema.graphql from the code
 	$(BIN)/hub schema export -o schema.graphql

@@ -8,17 +8,20 @@ Installed with the hub (entry point `pytest11`), so in any environment where the
 to make your connector for a test partner holding known records, what those records are, and optionally how
 to point the connector at a failing HTTP partner and count the partner's requests. The suite's tests are then
 collected and run against it. (Without the entry point: `pytest -p connectors.conformance.plugin ...`.)
+The suite itself needs pytest and pytest-asyncio; the plugin imports it only for a run that asks for it, so
+it costs other test runs nothing.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from connectors.conformance.suite import ConformanceTarget
+if TYPE_CHECKING:  # the suite needs pytest-asyncio: loaded only when a run asks for it
+    from connectors.conformance.suite import ConformanceTarget
 
 __all__ = ["conformance_target"]
 
@@ -56,6 +59,8 @@ def _load(spec: str) -> Any:
 @pytest.fixture
 def conformance_target(request: pytest.FixtureRequest) -> ConformanceTarget:
     """The target named by --conformance-target (a test class of yours may define its own instead)."""
+    from connectors.conformance.suite import ConformanceTarget
+
     spec = request.config.getoption(_OPTION)
     if not spec:
         pytest.fail(f"no conformance target: give {_OPTION} MODULE:FUNCTION, or define the fixture yourself")
