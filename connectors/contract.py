@@ -37,6 +37,8 @@ __all__ = [
     "RECORD_KINDS",
     "BaseConnector",
     "Capability",
+    "Change",
+    "ChangePage",
     "Connector",
     "Fetched",
     "FetchingConnector",
@@ -57,6 +59,25 @@ class Capability(enum.StrEnum):
     INTELLIGENCE = "intelligence"
     CUSTODY = "custody"
     SAFEGUARDING = "safeguarding"
+    #: A feed of what the partner newly records (`changes`): what watches on people are told of.
+    CHANGES = "changes"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record the partner added or changed: its kind, its id, and the partner's id of the person."""
+
+    kind: Capability
+    person_record_id: str
+    record_id: str
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """Changes in the partner's order, and the cursor to ask from next (opaque to the hub, kept by it)."""
+
+    changes: list[Change]
+    cursor: str
 
 
 #: The record kinds fetched by id, each with the per-kind batch method that answers it alone.
@@ -145,6 +166,10 @@ class Connector(Protocol):
 
     async def get_safeguarding(self, ids: Sequence[str]) -> Mapping[str, list[SafeguardingConcern]]: ...
 
+    async def changes(self, since: str | None, limit: int) -> ChangePage:
+        """What the partner recorded after the cursor `since`, at most `limit` changes; `since=None` asks
+        only for the cursor of now, where a new reader starts (no history is replayed)."""
+
 
 class BaseConnector:
     """Defaults for connector authors: lifecycle, configuration and unsupported capabilities.
@@ -227,6 +252,9 @@ class BaseConnector:
 
     async def get_safeguarding(self, ids: Sequence[str]) -> Mapping[str, list[SafeguardingConcern]]:
         raise self._unsupported(Capability.SAFEGUARDING)
+
+    async def changes(self, since: str | None, limit: int) -> ChangePage:
+        raise self._unsupported(Capability.CHANGES)
 
 
 class FetchingConnector(BaseConnector):

@@ -65,10 +65,13 @@ __all__ = [
     "RATE_LIMITS_UNAVAILABLE",
     "REQUEST_TOO_LARGE",
     "SERVICE_UNAVAILABLE",
+    "TOO_MANY_WATCHES",
     "TRUSTED_DOCUMENTS_ONLY",
     "UNAUTHENTICATED",
     "UNAUTHORIZED_FIELD_OR_TYPE",
     "UNSUPPORTED_MEDIA_TYPE",
+    "WATCH_NOT_ALLOWED",
+    "WATCH_NOT_FOUND",
     "BadUserInput",
     "ErrorCode",
     "HubError",
@@ -125,6 +128,10 @@ PURPOSE_REQUIRED = ErrorCode("PURPOSE_REQUIRED", 200, "purpose-refused")
 PURPOSE_NOT_ALLOWED = ErrorCode("PURPOSE_NOT_ALLOWED", 200, "purpose-refused")
 UNAUTHORIZED_FIELD_OR_TYPE = ErrorCode("UNAUTHORIZED_FIELD_OR_TYPE", 200, "denied")
 INTROSPECTION_NOT_ALLOWED = ErrorCode("INTROSPECTION_NOT_ALLOWED", 200, "denied")
+# Watches (hub.schema.watches): one the caller does not have, one its organisation may not make, too many.
+WATCH_NOT_FOUND = ErrorCode("WATCH_NOT_FOUND", 200, "invalid-request")
+WATCH_NOT_ALLOWED = ErrorCode("WATCH_NOT_ALLOWED", 200, "denied")
+TOO_MANY_WATCHES = ErrorCode("TOO_MANY_WATCHES", 200, "limit-exceeded")
 # A partner that failed: named beside the other partners' data (`connectors.errors`).
 PARTNER_CODES = {
     cls.code: ErrorCode(cls.code, 200, "partial")
@@ -165,6 +172,9 @@ CATALOGUE: dict[str, ErrorCode] = {
             PURPOSE_NOT_ALLOWED,
             UNAUTHORIZED_FIELD_OR_TYPE,
             INTROSPECTION_NOT_ALLOWED,
+            WATCH_NOT_FOUND,
+            WATCH_NOT_ALLOWED,
+            TOO_MANY_WATCHES,
         )
     },
 }

@@ -323,6 +323,46 @@ async def _concerns(info: strawberry.Info, subject_refs: list[strawberry.ID]) ->
     return [_concern(r) for r in _flatten(await store.safeguarding(refs), refs)]
 
 
+@strawberry.type(description="A record Eastvale added or changed: its kind, its ref, and its subject's ref.")
+class Change:
+    kind: str = strawberry.field(description="CUSTODY, CONCERN, FLAG or INTELLIGENCE_LOG.")
+    ref: strawberry.ID
+    subject_ref: strawberry.ID
+
+
+@strawberry.type(description="A page of the change feed, and where to ask from next.")
+class ChangeFeed:
+    cursor: str = strawberry.field(description="Pass as `after` for the changes after this page.")
+    changes: list[Change]
+
+
+_CHANGE_KINDS = {
+    "custody": "CUSTODY",
+    "safeguarding": "CONCERN",
+    "warning": "FLAG",
+    "intelligence": "INTELLIGENCE_LOG",
+}
+
+
+async def _changes(info: strawberry.Info, after: str | None = None, limit: int = 100) -> ChangeFeed:
+    store = _begin(info, "changes")
+    if not 1 <= limit <= MAX_REFS:
+        raise Rejected(f"limit must be between 1 and {MAX_REFS}, got {limit}")
+    if after is not None and not after.isdigit():
+        raise Rejected(f"after must be a cursor this feed gave, got {after!r}")
+    rows, head = await store.changes(int(after) if after is not None else None, limit)
+    changes = [
+        Change(
+            kind=_CHANGE_KINDS.get(r["record_kind"], r["record_kind"].upper()),
+            ref=strawberry.ID(r["record_ref"]),
+            subject_ref=strawberry.ID(r["nominal_ref"]),
+        )
+        for r in rows
+    ]
+    cursor = str(rows[-1]["change_seq"]) if rows else (after if after is not None else str(head))
+    return ChangeFeed(cursor=cursor, changes=changes)
+
+
 @strawberry.type
 class Query:
     find_subjects: list[Subject] = strawberry.field(
@@ -342,6 +382,11 @@ class Query:
     )
     concerns: list[Concern] = strawberry.field(
         resolver=_concerns, description="Safeguarding concerns about the given subjects."
+    )
+    changes: ChangeFeed = strawberry.field(
+        resolver=_changes,
+        description="What Eastvale recorded after the cursor `after`, oldest first; without `after`, only "
+        "the cursor of now.",
     )
 
 
@@ -367,6 +412,23 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+async def _arrest(request: Request) -> JSONResponse:
+    """Demo only (`hub demo arrest`): Eastvale arrests someone now. JSON {subjectRef, reason, offences:
+    [{code, wording}], suite?, authorisedBy?}; answers {ref} (201), or 400 with {error}."""
+    try:
+        body = await request.json()
+        ref, reason = str(body["subjectRef"]), str(body["reason"])
+        offences = [(str(o["code"]), str(o["wording"])) for o in body.get("offences", [])]
+    except (ValueError, KeyError, TypeError) as exc:
+        return JSONResponse({"error": f"expected {{subjectRef, reason, offences}}: {exc}"}, 400)
+    store: DemoStore = request.app.state.store
+    if not await store.nominals([ref]):
+        return JSONResponse({"error": f"no subject {ref!r}"}, 400)
+    suite, officer = str(body.get("suite", "Eastvale Central")), str(body.get("authorisedBy", "PS 4410 Barr"))
+    custody_ref = await store.add_custody(ref, reason, offences, suite, officer)
+    return JSONResponse({"ref": custody_ref}, 201)
+
+
 def create_app(database_url: str, faults: instrument.Faults | None = None) -> Starlette:
     """Eastvale's API over the records at `database_url` (an SQLAlchemy async URL in the demo layout).
 
@@ -387,6 +449,7 @@ def create_app(database_url: str, faults: instrument.Faults | None = None) -> St
         routes=[
             Route("/graphql", GraphQL(schema), methods=["GET", "POST"]),
             Route("/health", _health),
+            Route("/_demo/arrests", _arrest, methods=["POST"]),
             *instrument.admin_routes(log, faults),
         ],
         middleware=[Middleware(instrument.Instrumented, log=log, faults=faults, wrong_shape=WRONG_SHAPE)],

@@ -38,6 +38,7 @@ __all__ = [
     "nominal",
     "nominal_address",
     "nominal_alias",
+    "record_change",
     "search_key",
     "vulnerability_referral",
     "warning_signal",
@@ -152,6 +153,18 @@ vulnerability_referral = Table(
     Column("summary_text", Text, nullable=False),
     Column("contact_point", String(200)),
     Index("ix_vulnerability_referral_ref", "nominal_ref"),
+)
+
+#: The force's change feed: every record added or changed since the data was generated, in order. What its
+#: API's change feed reads (`changes(after:)` at Eastvale) and what `hub demo arrest` appends to.
+record_change = Table(
+    "record_change",
+    metadata,
+    Column("change_seq", Integer, primary_key=True, autoincrement=True),
+    Column("record_kind", String(20), nullable=False),
+    Column("record_ref", String(24), nullable=False),
+    Column("nominal_ref", String(20), ForeignKey("nominal.nominal_ref"), nullable=False),
+    Column("changed_at", DateTime, nullable=False),
 )
 
 _NOT_LETTERS = re.compile(r"[^A-Z]")

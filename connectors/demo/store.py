@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, Table, func, or_, select
@@ -128,3 +128,56 @@ class DemoStore:
             for offence in await self._rows(query.order_by(t.custody_offence.c.offence_id)):
                 events[offence["custody_ref"]]["offences"].append(offence)
         return grouped
+
+    async def changes(self, after: int | None, limit: int) -> tuple[list[Row], int]:
+        """Changes after sequence number `after` (at most `limit`, oldest first), and the newest sequence
+        number there is (0 for none). `after=None` asks only for the newest: where a new reader starts."""
+        async with self.engine.connect() as conn:
+            head = int(
+                await conn.scalar(select(func.coalesce(func.max(t.record_change.c.change_seq), 0))) or 0
+            )
+            if after is None:
+                return [], head
+            query = (
+                select(t.record_change)
+                .where(t.record_change.c.change_seq > after)
+                .order_by(t.record_change.c.change_seq)
+                .limit(limit)
+            )
+            rows = [dict(r._mapping) for r in (await conn.execute(query)).all()]
+        return rows, head
+
+    async def add_custody(
+        self,
+        nominal_ref: str,
+        reason: str,
+        offences: Sequence[tuple[str, str]],
+        suite: str,
+        authorised_by: str,
+    ) -> str:
+        """A new detention of `nominal_ref` (arrested now, still detained), recorded in the change feed."""
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        async with self.engine.begin() as conn:
+            count = int(await conn.scalar(select(func.count()).select_from(t.custody_event)) or 0)
+            ref = f"CU-{now:%y%m%d}-{count + 1:05d}"
+            await conn.execute(
+                t.custody_event.insert().values(
+                    custody_ref=ref,
+                    nominal_ref=nominal_ref,
+                    custody_number=f"{suite[:3].upper()}/{count + 1:06d}",
+                    suite=suite,
+                    arrested_at=now,
+                    arrest_reason=reason,
+                    authorised_by=authorised_by,
+                )
+            )
+            for code, text in offences:
+                await conn.execute(
+                    t.custody_offence.insert().values(custody_ref=ref, offence_code=code, offence_text=text)
+                )
+            await conn.execute(
+                t.record_change.insert().values(
+                    record_kind="custody", record_ref=ref, nominal_ref=nominal_ref, changed_at=now
+                )
+            )
+        return ref

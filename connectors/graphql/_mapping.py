@@ -35,10 +35,21 @@ from connectors.canonical import (
     SourceEvaluation,
     WarningMarker,
 )
-from connectors.contract import Capability
+from connectors.contract import Capability, Change, ChangePage
 from connectors.pnc import normalise_pnc_id
 
-__all__ = ["HEALTH", "PARTS", "SEARCH", "Malformed", "Operation", "Part", "read_records", "records_document"]
+__all__ = [
+    "CHANGES",
+    "HEALTH",
+    "PARTS",
+    "SEARCH",
+    "Malformed",
+    "Operation",
+    "Part",
+    "read_changes",
+    "read_records",
+    "records_document",
+]
 
 T = TypeVar("T")
 
@@ -252,3 +263,26 @@ def records_document(kinds: tuple[Capability, ...]) -> tuple[str, str]:
 def read_records(partner: str, kind: Capability, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The (subject ref, record) pairs of one kind in a records document's `data`, or `Malformed`."""
     return _read_list(partner, data, PARTS[kind].field, PARTS[kind].translate)
+
+
+CHANGES = """query HubChanges($after: String, $limit: Int!) {
+  changes(after: $after, limit: $limit) { cursor changes { kind ref subjectRef } }
+}"""
+#: Eastvale's kinds of change, as the hub's record kinds; a kind it does not know is passed over.
+_CHANGE_KINDS = {
+    "CUSTODY": Capability.CUSTODY,
+    "CONCERN": Capability.SAFEGUARDING,
+    "FLAG": Capability.MARKERS,
+    "INTELLIGENCE_LOG": Capability.INTELLIGENCE,
+}
+
+
+def read_changes(data: Mapping[str, Any]) -> ChangePage:
+    """The change feed page in a HubChanges answer's `data`, or `Malformed`."""
+    feed = JsonObject(data, "data").obj("changes")
+    changes = []
+    for item in feed.objects("changes"):
+        kind = _CHANGE_KINDS.get(item.text("kind"))
+        if kind is not None:
+            changes.append(Change(kind, item.text("subjectRef"), item.text("ref")))
+    return ChangePage(changes, feed.text("cursor"))

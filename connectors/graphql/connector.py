@@ -29,7 +29,7 @@ from connectors.canonical import (
     PersonRecord,
     SearchCriteria,
 )
-from connectors.contract import Capability, Fetched, FetchingConnector, PartnerConfig, Wanted
+from connectors.contract import Capability, ChangePage, Fetched, FetchingConnector, PartnerConfig, Wanted
 from connectors.errors import (
     ConnectorError,
     PartnerBadResponse,
@@ -161,6 +161,18 @@ class GraphQLConnector(FetchingConnector):
                     else:
                         records.setdefault(ref, []).append(record)
         return found
+
+    async def changes(self, since: str | None, limit: int) -> ChangePage:
+        """Eastvale's change feed (`changes(after:)`): one request per page."""
+        if Capability.CHANGES not in self.capabilities:
+            raise self._unsupported(Capability.CHANGES)
+        data = await self._execute(
+            "HubChanges", m.CHANGES, {"after": since, "limit": min(limit, MAX_REFS_PER_REQUEST)}
+        )
+        try:
+            return m.read_changes(data)
+        except m.Malformed as exc:
+            raise PartnerBadResponse(self.name, f"HubChanges: {_truncate(str(exc))}") from exc
 
     async def _records(self, refs: Mapping[Capability, list[str]]) -> dict[Capability, list[tuple[str, Any]]]:
         name, document = m.records_document(tuple(refs))

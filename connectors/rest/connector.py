@@ -98,7 +98,7 @@ class RestConnector(BaseConnector):
     """
 
     kind = "rest"
-    supported = frozenset(Capability)
+    supported = frozenset(Capability) - {Capability.CHANGES}
 
     def __init__(self, config: PartnerConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(config)

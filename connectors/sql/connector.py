@@ -89,7 +89,7 @@ class SqlConnector(FetchingConnector):
     """A partner whose records live in a relational database, in the layout its mapping describes."""
 
     kind: ClassVar[str] = "sql"
-    supported: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    supported: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.CHANGES}
 
     def __init__(self, config: PartnerConfig) -> None:
         super().__init__(config)

@@ -31,7 +31,9 @@ _ALL = frozenset(SCOPES)
 #: The most each organisation type may ever be granted, whatever its clients' scopes say.
 DEFAULT_SHARING_POLICY: Mapping[str, frozenset[str]] = {
     OrganisationType.POLICE_FORCE: _ALL - {"audit:read"},
-    OrganisationType.CHILD_PROTECTION_AGENCY: frozenset({"person:match", "person:read", "safeguarding:read"}),
+    OrganisationType.CHILD_PROTECTION_AGENCY: frozenset(
+        {"person:match", "person:read", "safeguarding:read", "watch:write"}
+    ),
     OrganisationType.AUDITOR: frozenset({"audit:read", "schema:introspect"}),
     # Partner health is not personal data; integration teams need it to see which partner is failing.
     OrganisationType.DEVELOPER: frozenset({"schema:introspect", "partners:status"}),

@@ -13,6 +13,8 @@ SCOPES: dict[str, str] = {
     "intel:content": "Read intelligence full text, and reports with handling conditions (police only).",
     "custody:read": "Read custody records.",
     "safeguarding:read": "Read safeguarding concerns.",
+    "watch:write": "Watch people: be told when a partner records something new about them (what is told is "
+    "what the client's other scopes let it read).",
     "audit:read": "Read the audit trail.",
     "partners:status": "Read the configured partners and their health (circuit breakers); no personal data.",
     "schema:introspect": "Introspect the GraphQL schema.",

@@ -337,6 +337,20 @@ class HubSettings(BaseSettings):
         description="Per organisation type, the most scopes it may ever use, overriding the built-in policy "
         '(JSON object, e.g. {"child-protection-agency": ["person:match", "safeguarding:read"]}).',
     )
+    watch_max_days: dict[str, int] = Field(
+        default_factory=lambda: {"police-force": 90, "child-protection-agency": 30},
+        description="Per organisation type, the longest a watch may run, in days (JSON object); a type not "
+        "listed may not watch.",
+    )
+    watch_default_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long a watch runs when its `until` is not given (never past the "
+        "type's HUB_WATCH_MAX_DAYS).",
+    )
+    watch_max_per_client: int = Field(
+        default=1000, ge=1, description="Live watches one client may run at once."
+    )
     reject_unauthorized_operations: bool = Field(
         default=False,
         description="Refuse a whole operation that selects any field the caller may not see, instead of "

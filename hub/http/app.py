@@ -43,6 +43,7 @@ from hub.http.metrics_route import metrics_route
 from hub.http.rate_limits import RateLimits, client_address
 from hub.schema import create_schema
 from hub.tracing import configure_tracing
+from hub.watches.store import WatchStore
 
 __all__ = ["create_app"]
 
@@ -139,6 +140,7 @@ def create_app(
         person_ids,
         rate_limits,
         auth.documents,
+        WatchStore(engine, settings.watch_max_per_client),
     )
     app = Starlette(
         routes=[

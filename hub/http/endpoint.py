@@ -53,6 +53,7 @@ from hub.schema.cost import CostModel
 from hub.schema.documents import PreparedDocument, operation_name_of
 from hub.schema.extensions import classify
 from hub.tracing import current_trace_id
+from hub.watches.store import WatchStore
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -89,6 +90,7 @@ class GraphQLEndpoint:
         person_ids: PersonIds,
         rate_limits: RateLimits,
         documents: TrustedDocuments,
+        watches: WatchStore | None = None,
     ) -> None:
         self.schema, self.settings, self.partners, self.audit, self.policy = (
             schema,
@@ -100,6 +102,7 @@ class GraphQLEndpoint:
         self.person_ids = person_ids
         self.rate_limits = rate_limits
         self.documents = documents
+        self.watches = watches
         self.cost_model = CostModel.of(partners, settings)
         self.allowed_methods = "GET, POST" if settings.allow_get_queries else "POST"
 
@@ -210,6 +213,7 @@ class GraphQLEndpoint:
             document=prepared,
             person_ids=self.person_ids,
             cost_model=self.cost_model,
+            watches=self.watches,
         )
         allowed = {OperationType.QUERY} if request.method == "GET" else _ALL_OPERATIONS
         try:

@@ -29,7 +29,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import hub.audit.tables
-import hub.auth.tables  # noqa: F401  # both register their tables on hub.db.metadata
+import hub.auth.tables
+import hub.watches.tables  # noqa: F401  # each registers its tables on hub.db.metadata
 from hub.db import SchemaOutOfDate
 
 __all__ = [

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hub.audit.store import AuditStore
     from hub.schema.cost import Cost, CostModel
     from hub.schema.documents import PreparedDocument
+    from hub.watches.store import WatchStore
 
 __all__ = ["HubContext", "Info"]
 
@@ -52,6 +53,8 @@ class HubContext:
     #: How operations are costed (None: they are not, e.g. in `hub explain`); the estimate, once made.
     cost_model: CostModel | None = None
     cost: Cost | None = None
+    #: The watches (None: a schema used without the app).
+    watches: WatchStore | None = None
 
     @property
     def cost_limit(self) -> int:

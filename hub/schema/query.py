@@ -27,6 +27,7 @@ from hub.schema.match import MatchResult, PartnerMatch
 from hub.schema.partners import Partner, partners_of
 from hub.schema.person import Person, selected_record_kinds
 from hub.schema.search import PartnerStatus, PersonCriteria, PersonSearchResult
+from hub.schema.watches import WatchQueries
 
 __all__ = ["Query"]
 
@@ -49,7 +50,9 @@ class TooManySourceRecords(HubError):
     code = QUERY_TOO_COMPLEX.name
 
 
-async def _sources(info: Info, person_id: str, argument: str, *, expired: bool = False) -> tuple[Any, ...]:
+async def person_sources(
+    info: Info, person_id: str, argument: str, *, expired: bool = False
+) -> tuple[Any, ...]:
     """The source records a signed person id names, or the caller's error."""
     try:
         return await info.context.ids().decode(person_id, expired=expired)
@@ -74,13 +77,13 @@ def _query_description() -> str:
 
 
 @strawberry.type(description=_query_description())
-class Query:
+class Query(WatchQueries):
     @strawberry.field(
         description="One person by hub id, as returned by a search.",
         extensions=[requires_scopes(["person:read"])],
     )
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        sources = await _sources(info, id, "id")
+        sources = await person_sources(info, id, "id")
         context = info.context
         context.source_records += len(sources)
         if context.source_records > context.settings.max_source_records:
@@ -190,7 +193,7 @@ class Query:
     ) -> AuditEventPage:
         check_page_size(first)
         # An old id still says whom it named: the access log takes it past its lifetime (not forged ones).
-        sources = await _sources(info, person_id, "personId", expired=True)
+        sources = await person_sources(info, person_id, "personId", expired=True)
         context = info.context
         stored = await context.audit_store().access_log(
             sources, first + 1, decode_cursor(after), exclude_client_id=context.principal.client_id

@@ -68,7 +68,8 @@ def test_child_protection_agency_can_never_hold_intelligence_custody_or_health_s
         scopes=frozenset(SCOPES),
     )
     effective = SharingPolicy().effective_scopes(principal)
-    assert effective == {"person:match", "person:read", "safeguarding:read"}
+    # Watching a child is allowed: what a watch tells is still only what these scopes read.
+    assert effective == {"person:match", "person:read", "safeguarding:read", "watch:write"}
 
 
 def test_a_principal_without_an_organisation_type_gets_nothing() -> None:

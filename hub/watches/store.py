@@ -1,0 +1,195 @@
+"""The watches, in the hub's own database: made, listed and cancelled by their client, read by the poller.
+
+A watch belongs to the OAuth client that made it: only that client lists or cancels it. It names the
+person by their source records (what their hub person id encodes), the kinds of record it is for, and
+until when it runs: at most as long as the client's organisation type may watch
+(`HUB_WATCH_MAX_DAYS`). An ended watch (expired or cancelled) stays listed for the record, and fires
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.auth.principal import Principal
+from hub.watches.tables import partner_cursor, watch
+
+__all__ = ["TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore"]
+
+
+class WatchNotFound(LookupError):
+    """No watch of this client has that id."""
+
+
+class TooManyWatches(Exception):
+    """The client already runs as many live watches as it may."""
+
+
+@dataclass(frozen=True)
+class WatchRecord:
+    """One watch, as stored."""
+
+    watch_id: str
+    client_id: str
+    subject: str | None
+    organisation: str
+    organisation_type: str
+    sources: tuple[tuple[str, str], ...]
+    kinds: tuple[str, ...]
+    purpose: str | None
+    justification: str | None
+    created_at: datetime
+    expires_at: datetime
+    cancelled_at: datetime | None
+
+    def live(self, now: datetime) -> bool:
+        return self.cancelled_at is None and self.expires_at > now
+
+    @classmethod
+    def of(cls, row: Any) -> WatchRecord:
+        return cls(
+            watch_id=row.watch_id,
+            client_id=row.client_id,
+            subject=row.subject,
+            organisation=row.organisation,
+            organisation_type=row.organisation_type,
+            sources=tuple((str(p), str(r)) for p, r in json.loads(row.sources)),
+            kinds=tuple(row.kinds.split()),
+            purpose=row.purpose,
+            justification=row.justification,
+            created_at=_aware(row.created_at),
+            expires_at=_aware(row.expires_at),
+            cancelled_at=_aware(row.cancelled_at) if row.cancelled_at is not None else None,
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; every moment stored is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class WatchStore:
+    """Watches and partner cursors in the hub's database (`engine`)."""
+
+    def __init__(self, engine: AsyncEngine, max_live_per_client: int = 1000) -> None:
+        self.engine = engine
+        self.max_live_per_client = max_live_per_client
+
+    async def create(
+        self,
+        principal: Principal,
+        sources: Sequence[tuple[str, str]],
+        kinds: Iterable[str],
+        expires_at: datetime,
+        purpose: str | None,
+        justification: str | None,
+    ) -> WatchRecord:
+        """A new watch for `principal`'s client.
+
+        Raises:
+            TooManyWatches: The client already runs `max_live_per_client` live watches.
+        """
+        now = datetime.now(UTC)
+        row = {
+            "watch_id": str(uuid.uuid4()),
+            "client_id": principal.client_id,
+            "subject": principal.subject,
+            "organisation": principal.organisation or "",
+            "organisation_type": str(principal.organisation_type or ""),
+            "sources": json.dumps([list(s) for s in sources]),
+            "kinds": " ".join(sorted(set(kinds))),
+            "purpose": purpose,
+            "justification": justification,
+            "created_at": now,
+            "expires_at": expires_at,
+            "cancelled_at": None,
+        }
+        async with self.engine.begin() as conn:
+            live = await conn.scalar(
+                select(func.count())
+                .select_from(watch)
+                .where(watch.c.client_id == principal.client_id, _live(now))
+            )
+            if (live or 0) >= self.max_live_per_client:
+                raise TooManyWatches(
+                    f"The client runs {live} live watches, the most it may (HUB_WATCH_MAX_PER_CLIENT): "
+                    "cancel one, or let one end."
+                )
+            await conn.execute(watch.insert().values(**row))
+        return WatchRecord.of(_Row(row))
+
+    async def of_client(self, client_id: str, include_ended: bool = False) -> list[WatchRecord]:
+        """The client's watches, newest first; live ones only unless `include_ended`."""
+        query = select(watch).where(watch.c.client_id == client_id)
+        if not include_ended:
+            query = query.where(_live(datetime.now(UTC)))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(watch.c.created_at.desc()))).all()
+        return [WatchRecord.of(row) for row in rows]
+
+    async def cancel(self, client_id: str, watch_id: str) -> WatchRecord:
+        """End one of the client's watches now (an ended one stays as it was).
+
+        Raises:
+            WatchNotFound: The client has no watch with that id (another client's is not found either).
+        """
+        async with self.engine.begin() as conn:
+            mine = and_(watch.c.watch_id == watch_id, watch.c.client_id == client_id)
+            await conn.execute(
+                update(watch)
+                .where(mine, watch.c.cancelled_at.is_(None))
+                .values(cancelled_at=datetime.now(UTC))
+            )
+            row = (await conn.execute(select(watch).where(mine))).first()
+        if row is None:
+            raise WatchNotFound(f"You have no watch {watch_id!r}.")
+        return WatchRecord.of(row)
+
+    async def live_on(self, partner: str, record_ids: Iterable[str]) -> list[WatchRecord]:
+        """The live watches whose person includes one of these records of `partner`."""
+        wanted = {(partner, r) for r in record_ids}
+        if not wanted:
+            return []
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(watch).where(_live(datetime.now(UTC))))).all()
+        found = [WatchRecord.of(row) for row in rows]
+        return [w for w in found if wanted & set(w.sources)]
+
+    async def cursor(self, partner: str) -> str | None:
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(
+                select(partner_cursor.c.cursor).where(partner_cursor.c.partner == partner)
+            )
+        return str(value) if value is not None else None
+
+    async def set_cursor(self, partner: str, cursor: str) -> None:
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            moved = await conn.execute(
+                update(partner_cursor)
+                .where(partner_cursor.c.partner == partner)
+                .values(cursor=cursor, updated_at=now)
+            )
+            if moved.rowcount == 0:
+                await conn.execute(
+                    partner_cursor.insert().values(partner=partner, cursor=cursor, updated_at=now)
+                )
+
+
+def _live(now: datetime) -> Any:
+    return and_(watch.c.cancelled_at.is_(None), watch.c.expires_at > now)
+
+
+class _Row:
+    """A dict read like a result row."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)

@@ -1,0 +1,39 @@
+"""The watches' tables, in the hub's own database: every replica reads the same watches."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Index, String, Table, Text
+
+from hub.db import metadata
+
+__all__ = ["partner_cursor", "watch"]
+
+watch = Table(
+    "watch",
+    metadata,
+    Column("watch_id", String(36), primary_key=True),
+    # Who watches: the OAuth client (its scopes and record rules are read again each time a watch fires).
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("subject", Text, nullable=True),
+    Column("organisation", String(200), nullable=False),
+    Column("organisation_type", String(64), nullable=False),
+    # The person watched, as the partner records their person id names: JSON [[partner, record id], ...].
+    Column("sources", Text, nullable=False),
+    # The kinds of record the watch is for, space-separated ("custody safeguarding").
+    Column("kinds", Text, nullable=False),
+    Column("purpose", String(64), nullable=True),
+    Column("justification", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_watch_live", watch.c.expires_at, watch.c.cancelled_at)
+
+#: Where each partner's change feed was last read up to (the connector's opaque cursor).
+partner_cursor = Table(
+    "partner_cursor",
+    metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("cursor", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
