@@ -30,6 +30,7 @@ OUTCOMES = (
     "document-added",
     "document-removed",
     "partner-checked",
+    "watch-fired",
 )
 
 #: What a redacted value is replaced with.

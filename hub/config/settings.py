@@ -348,6 +348,12 @@ class HubSettings(BaseSettings):
         description="How long a watch runs when its `until` is not given (never past the "
         "type's HUB_WATCH_MAX_DAYS).",
     )
+    watch_poll_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often the partners' change feeds are read for the watches (0: never, on this "
+        "replica).",
+    )
     watch_max_per_client: int = Field(
         default=1000, ge=1, description="Live watches one client may run at once."
     )

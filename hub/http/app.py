@@ -43,6 +43,7 @@ from hub.http.metrics_route import metrics_route
 from hub.http.rate_limits import RateLimits, client_address
 from hub.schema import create_schema
 from hub.tracing import configure_tracing
+from hub.watches.poller import Broker, Poller
 from hub.watches.store import WatchStore
 
 __all__ = ["create_app"]
@@ -87,12 +88,18 @@ def create_app(
             if refused or demo:
                 raise ProductionRefused("\n".join([*refused, *([demo] if demo else [])]))
             await auth.open()
+            polling: asyncio.Task[None] | None = None
             try:
                 await partner_set.open()
+                if settings.watch_poll_seconds > 0 and poller.feeds():
+                    polling = asyncio.create_task(poller.run(), name="watch poller")
                 ready = True
                 yield
             finally:
                 ready = False
+                if polling is not None:
+                    polling.cancel()
+                    await asyncio.gather(polling, return_exceptions=True)
                 await partner_set.aclose()
         finally:
             await auth.aclose()
@@ -128,6 +135,10 @@ def create_app(
             body["redis"] = "ok" if counting else "unavailable"
         return JSONResponse(body, status_code=200 if serving else 503)
 
+    watches = WatchStore(engine, settings.watch_max_per_client)
+    broker = Broker()
+    policy = SharingPolicy.from_mapping(settings.sharing_policy)
+    poller = Poller(partner_set, watches, audit, auth.clients, policy, broker, settings.watch_poll_seconds)
     schema = create_schema(settings)
     person_ids = PersonIds(auth.person_id_keys)
     rate_limits = RateLimits(settings)
@@ -136,11 +147,11 @@ def create_app(
         settings,
         partner_set,
         audit,
-        SharingPolicy.from_mapping(settings.sharing_policy),
+        policy,
         person_ids,
         rate_limits,
         auth.documents,
-        WatchStore(engine, settings.watch_max_per_client),
+        watches,
     )
     app = Starlette(
         routes=[
@@ -174,6 +185,7 @@ def create_app(
     app.state.person_ids = person_ids
     app.state.partners = partner_set
     app.state.rate_limits = rate_limits
+    app.state.watches, app.state.broker, app.state.poller = watches, broker, poller
     return app
 
 

@@ -13,10 +13,11 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.principal import Principal
@@ -162,6 +163,40 @@ class WatchStore:
             rows = (await conn.execute(select(watch).where(_live(datetime.now(UTC))))).all()
         found = [WatchRecord.of(row) for row in rows]
         return [w for w in found if wanted & set(w.sources)]
+
+    async def lease(self, partner: str, holder: str, seconds: float) -> bool:
+        """Whether `holder` may read `partner`'s feed for the next `seconds`: it holds the lease, or took it
+        because it was free or had run out. One reader per partner, whatever the number of replicas."""
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=seconds)
+        free = or_(
+            partner_cursor.c.lease_until.is_(None),
+            partner_cursor.c.lease_until < now,
+            partner_cursor.c.leased_by == holder,
+        )
+        async with self.engine.begin() as conn:
+            taken = await conn.execute(
+                update(partner_cursor)
+                .where(partner_cursor.c.partner == partner, free)
+                .values(leased_by=holder, lease_until=until)
+            )
+            if taken.rowcount:
+                return True
+            exists = await conn.scalar(
+                select(func.count()).select_from(partner_cursor).where(partner_cursor.c.partner == partner)
+            )
+            if exists:
+                return False
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    partner_cursor.insert().values(
+                        partner=partner, cursor=None, updated_at=now, leased_by=holder, lease_until=until
+                    )
+                )
+        except IntegrityError:  # another replica made the row first: its lease
+            return False
+        return True
 
     async def cursor(self, partner: str) -> str | None:
         async with self.engine.connect() as conn:

@@ -29,11 +29,14 @@ watch = Table(
 )
 Index("ix_watch_live", watch.c.expires_at, watch.c.cancelled_at)
 
-#: Where each partner's change feed was last read up to (the connector's opaque cursor).
+#: Where each partner's change feed was last read up to (the connector's opaque cursor; NULL: not yet), and
+#: which hub process may read it until when (a lease: one reader per partner, however many replicas).
 partner_cursor = Table(
     "partner_cursor",
     metadata,
     Column("partner", String(64), primary_key=True),
-    Column("cursor", Text, nullable=False),
+    Column("cursor", Text, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("leased_by", String(120), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
 )

@@ -39,8 +39,10 @@ def upgrade() -> None:
     op.create_table(
         "partner_cursor",
         sa.Column("partner", sa.String(64), primary_key=True),
-        sa.Column("cursor", sa.Text, nullable=False),
+        sa.Column("cursor", sa.Text, nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("leased_by", sa.String(120), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
     )
 
 
