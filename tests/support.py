@@ -198,7 +198,12 @@ async def open_hub(
     """
     with tempfile.TemporaryDirectory() as scratch:
         settings = settings or HubSettings()
-        settings = settings.model_copy(update={"data_dir": data_dir or Path(scratch), "database_url": None})
+        update: dict[str, Any] = {"data_dir": data_dir or Path(scratch), "database_url": None}
+        if "watch_poll_seconds" not in settings.model_fields_set:
+            # No background poll of the partners' change feeds unless a test asks: it would show in the
+            # partners' request logs that tests count.
+            update["watch_poll_seconds"] = 0
+        settings = settings.model_copy(update=update)
         database = settings.data_dir / "hub.db"
         assert settings.effective_database_url == f"sqlite+aiosqlite:///{database}"
         if not database.exists():

@@ -286,3 +286,45 @@ def demo_stack(database_url: str, redis_url: str, replicas: int, people: int, da
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
         click.echo("Stopping the stack.", err=True)
+
+
+@demo.command("arrest")
+@click.option(
+    "--person", required=True, help='Who Eastvale arrests: "Forenames Surname", e.g. "Darren Kilbride".'
+)
+@click.option("--reason", default="Wanted on warrant", show_default=True, help="The arrest's reason.")
+@data_dir_option
+def demo_arrest(person: str, reason: str, data_dir: Path) -> None:
+    """Make the running demo's Eastvale arrest someone now (its custody system records it, and its change
+    feed shows it): what a watch on that person is then told (docs/notifications.md)."""
+    import tomllib
+
+    import httpx
+
+    partners_file = data_dir / "partners.toml"
+    try:
+        partners = tomllib.loads(partners_file.read_text(encoding="utf-8"))["partners"]
+        endpoint = next(p["connection"]["url"] for p in partners if p["name"] == "eastvale")
+    except (OSError, KeyError, StopIteration, tomllib.TOMLDecodeError):
+        raise click.ClickException(
+            f"No running demo's Eastvale in {partners_file}: start `hub demo` first."
+        ) from None
+    forenames, _, surname = person.strip().rpartition(" ")
+    query = "query($s: String) { findSubjects(surname: $s, limit: 50) { ref forenames surname } }"
+    try:
+        found = httpx.post(endpoint, json={"query": query, "variables": {"s": surname}}, timeout=10).json()
+        refs = [
+            s["ref"]
+            for s in found["data"]["findSubjects"]
+            if not forenames or (s["forenames"] or "").lower().startswith(forenames.lower())
+        ]
+        if not refs:
+            raise click.ClickException(f"Eastvale holds no {person!r}.")
+        base = endpoint.rsplit("/graphql", 1)[0]
+        body = {"subjectRef": refs[0], "reason": reason, "offences": [{"code": "W1", "wording": reason}]}
+        made = httpx.post(f"{base}/_demo/arrests", json=body, timeout=10)
+    except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+        raise click.ClickException(f"Eastvale at {endpoint} did not answer as expected: {exc}") from None
+    if made.status_code != 201:
+        raise click.ClickException(f"Eastvale refused the arrest: {made.text[:200]}")
+    click.echo(f"Eastvale arrested {person} ({refs[0]}): custody record {made.json()['ref']}.")

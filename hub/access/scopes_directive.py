@@ -12,6 +12,7 @@ health): an operation selecting any field that reads personal data must state it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -26,9 +27,11 @@ __all__ = [
     "RequiresScopes",
     "ScopeCheck",
     "ScopeDenied",
+    "StreamScopeCheck",
     "reads_personal_data",
     "requirement_of",
     "requires_scopes",
+    "stream_requires_scopes",
     "type_scopes",
 ]
 
@@ -90,6 +93,23 @@ class ScopeCheck(FieldExtension):
     ) -> Any:
         self._check(info)
         return await next_(source, info, **kwargs)
+
+
+class StreamScopeCheck(ScopeCheck):
+    """A subscription's requirement: declared like any field's (SDL, description, personal data), checked by
+    the subscription itself before its first event (`check`), since a stream has no resolver to wrap."""
+
+    @cached_property
+    def has_resolver(self) -> bool:
+        return False
+
+    def check(self, info: strawberry.Info) -> None:
+        self._check(info)
+
+
+def stream_requires_scopes(*alternatives: Iterable[str]) -> StreamScopeCheck:
+    """The extension for a subscription field: `stream_requires_scopes(["watch:write"])`."""
+    return StreamScopeCheck(_requirement(alternatives))
 
 
 def requires_scopes(*alternatives: Iterable[str], personal_data: bool = True) -> ScopeCheck:

@@ -44,6 +44,8 @@ class Principal:
     token_id: str | None = None
     #: Its client's limits (the hub's own clients; a trusted issuer's callers get the defaults).
     limits: ClientLimits = field(default_factory=ClientLimits)
+    #: When its token expires (epoch seconds): what a long-lived connection (a subscription) is bound by.
+    expires_at: float | None = None
 
     @property
     def authenticated(self) -> bool:

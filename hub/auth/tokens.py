@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 import time
@@ -263,10 +264,12 @@ class TokenValidator:
                 self._verified[token] = verified
         if verified.external is not None:
             try:
-                return verified.external.principal(verified.claims)
+                principal = verified.external.principal(verified.claims)
             except ValueError as exc:
                 raise InvalidToken(str(exc)) from None
-        return await self._own_principal(verified.claims)
+        else:
+            principal = await self._own_principal(verified.claims)
+        return dataclasses.replace(principal, expires_at=float(verified.claims["exp"]))
 
     async def _verify(self, token: str) -> _Verified:
         """Check the token's signature and claims; what they say, and until when that stands."""

@@ -122,8 +122,11 @@ def encode_person_id(sources: Iterable[tuple[str, str]]) -> str:
 
 
 def _invalid(person_id: str, reason: str) -> InvalidPersonId:
-    shown = person_id[:_PREVIEW] + ("..." if len(person_id) > _PREVIEW else "")
-    return InvalidPersonId(f"{shown!r} is not a person id issued by this hub: {reason}")
+    # Escapes make repr() of unprintable text several times longer: the preview is cut after repr().
+    shown = repr(person_id[:_PREVIEW])
+    if len(shown) > 2 * _PREVIEW or len(person_id) > _PREVIEW:
+        shown = shown[: 2 * _PREVIEW] + "..."
+    return InvalidPersonId(f"{shown} is not a person id issued by this hub: {reason}")
 
 
 class _Malformed(Exception):

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from connectors.contract import PartnerConfig
 from hub.access.policy import SharingPolicy
@@ -41,6 +41,7 @@ from hub.http.graphiql import graphiql_routes
 from hub.http.logs import quiet_partner_urls
 from hub.http.metrics_route import metrics_route
 from hub.http.rate_limits import RateLimits, client_address
+from hub.http.subscriptions import SubscriptionEndpoint
 from hub.schema import create_schema
 from hub.tracing import configure_tracing
 from hub.watches.poller import Broker, Poller
@@ -153,12 +154,17 @@ def create_app(
         auth.documents,
         watches,
     )
+    subscriptions = SubscriptionEndpoint(
+        schema, settings, partner_set, auth.validator, auth.clients, policy, person_ids, broker, audit
+    )
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             # Every method reaches the endpoint, which refuses the ones it does not take (audited).
             Route("/graphql", graphql),
+            # Subscriptions (graphql-transport-ws), authenticated in connection_init: hub.http.subscriptions.
+            WebSocketRoute("/graphql", subscriptions),
             *(_counted(route, rate_limits) for route in auth.routes()),
             *([metrics_route(settings.metrics_token, partner_set)] if settings.metrics_token else []),
             *(graphiql_routes() if settings.graphiql else []),

@@ -57,7 +57,8 @@ from hub.watches.store import WatchStore
 
 __all__ = ["GraphQLEndpoint"]
 
-_ALL_OPERATIONS = frozenset(OperationType)
+#: What POST /graphql runs: subscriptions are for the WebSocket at the same path (`hub.http.subscriptions`).
+_ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 def _json_response(

@@ -17,7 +17,7 @@ from hub.schema.extensions import HubErrors
 from hub.schema.limits import limit_extensions
 from hub.schema.operation_checks import OperationChecks
 from hub.schema.query import Query
-from hub.schema.watches import Mutation
+from hub.schema.watches import Mutation, Subscription
 
 __all__ = ["HubContext", "HubSchema", "PreparedDocument", "create_schema", "sdl"]
 
@@ -69,7 +69,9 @@ def create_schema(settings: HubSettings | None = None, **options: Any) -> HubSch
         HubErrors,
         OperationChecks,
     ]
-    schema = HubSchema(query=Query, mutation=Mutation, extensions=extensions, **options)
+    schema = HubSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions, **options
+    )
     schema.documents = documents
     return schema
 

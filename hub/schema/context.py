@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as _Info
@@ -20,8 +21,10 @@ from hub.federation.ids import PersonIds
 if TYPE_CHECKING:
     from hub.access.analysis import FieldUse
     from hub.audit.store import AuditStore
+    from hub.auth.clients import ClientStore
     from hub.schema.cost import Cost, CostModel
     from hub.schema.documents import PreparedDocument
+    from hub.watches.poller import Broker
     from hub.watches.store import WatchStore
 
 __all__ = ["HubContext", "Info"]
@@ -53,8 +56,17 @@ class HubContext:
     #: How operations are costed (None: they are not, e.g. in `hub explain`); the estimate, once made.
     cost_model: CostModel | None = None
     cost: Cost | None = None
-    #: The watches (None: a schema used without the app).
+    #: The watches (None: a schema used without the app), and where fired watches are told (subscriptions).
     watches: WatchStore | None = None
+    broker: Broker | None = None
+    #: "http" for /graphql's POST and GET; "websocket" for a subscription connection (graphql-transport-ws).
+    transport: str = "http"
+    #: The connection_init payload of a WebSocket connection (set by Strawberry's protocol handler).
+    connection_params: dict[str, Any] | None = None
+    #: The WebSocket of a subscription connection, to close it when the caller's token ends.
+    websocket: Any = None
+    #: The hub's clients, for a subscription to find out its client has been revoked.
+    clients: ClientStore | None = None
 
     @property
     def cost_limit(self) -> int:
@@ -89,6 +101,14 @@ class HubContext:
             raise RuntimeError("this operation has no person-id keys")
         return self.person_ids
 
+    def headers(self) -> Mapping[str, str]:
+        """The request's headers; for a WebSocket connection, what its connection_init payload gave as
+        headers (`Hub-Purpose`, `Hub-Justification`), names in any case."""
+        if self.request is not None:
+            return self.request.headers
+        params = self.connection_params or {}
+        return Headers({str(k): v for k, v in params.items() if isinstance(v, str) and str(k).isascii()})
+
     def deny(self, path: str) -> None:
         self.consultation.denied_fields.append(path)
 
@@ -96,6 +116,11 @@ class HubContext:
         self.consultation.ledger = self.federation.ledger
         #: The token's scopes capped by the sharing policy: what every check in the request uses.
         self.effective_scopes: frozenset[str] = self.policy.effective_scopes(self.principal)
+
+    def authenticate(self, principal: Principal) -> None:
+        """The caller is `principal` from now on (a WebSocket connection, at connection_init)."""
+        self.consultation.principal = principal
+        self.effective_scopes = self.policy.effective_scopes(principal)
 
 
 Info = _Info[HubContext, None]

@@ -16,12 +16,13 @@ from collections.abc import Iterator, Sequence
 
 from graphql import DocumentNode, NoSchemaIntrospectionCustomRule, validate
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from hub.access.analysis import FieldUse, field_uses
 from hub.access.policy import satisfies
 from hub.access.purpose import JUSTIFICATION_HEADER, PURPOSE_HEADER, check_purpose
 from hub.access.scopes_directive import ScopeDenied
-from hub.errors import INTROSPECTION_NOT_ALLOWED, QUERY_TOO_EXPENSIVE, UNAUTHENTICATED, HubError
+from hub.errors import BAD_REQUEST, INTROSPECTION_NOT_ALLOWED, QUERY_TOO_EXPENSIVE, UNAUTHENTICATED, HubError
 from hub.schema.context import HubContext
 from hub.schema.cost import Cost, estimate
 from hub.schema.documents import PreparedDocument
@@ -48,6 +49,10 @@ def _prepared(context: HubContext, document: DocumentNode) -> PreparedDocument |
     return prepared if prepared is not None and prepared.document is document else None
 
 
+class WebSocketSubscriptionsOnly(HubError):
+    code = BAD_REQUEST.name
+
+
 class OperationChecks(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -69,6 +74,12 @@ class OperationChecks(SchemaExtension):
         return uses
 
     def _check(self, context: HubContext, document: DocumentNode) -> None:
+        operation = self.execution_context.operation_type
+        if context.transport == "websocket" and operation is not OperationType.SUBSCRIPTION:
+            # Queries and mutations go to POST /graphql, where each request is audited as a whole.
+            raise WebSocketSubscriptionsOnly(
+                "Over the WebSocket only subscriptions run: send queries and mutations to POST /graphql."
+            )
         schema = self.execution_context.schema._schema
         uses = self._uses(context, document)
         context.field_uses = uses
@@ -91,7 +102,7 @@ class OperationChecks(SchemaExtension):
         if not context.may_introspect and validate(schema, document, [NoSchemaIntrospectionCustomRule]):
             raise IntrospectionNotAllowed("Introspection needs the schema:introspect scope.")
         if any(u.personal_data for u in uses):
-            headers = context.request.headers if context.request is not None else {}
+            headers = context.headers()
             consultation = context.consultation
             consultation.purpose, consultation.justification = check_purpose(
                 context.principal,

@@ -5,18 +5,26 @@ watch is audited like any other: who, which person id, which purpose. docs/notif
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import time
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import strawberry
 
 from connectors.contract import Capability
-from hub.access.scopes_directive import requires_scopes, type_scopes
+from hub.access.scopes_directive import requires_scopes, stream_requires_scopes, type_scopes
+from hub.auth.principal import Principal
 from hub.errors import TOO_MANY_WATCHES, WATCH_NOT_ALLOWED, WATCH_NOT_FOUND, BadUserInput, HubError
 from hub.schema.context import Info
+from hub.schema.records import CustodyRecord, IntelligenceReport, SafeguardingConcern, WarningMarker
+from hub.watches.poller import Notification
+from hub.watches.poller import Subscription as Subscription_
 from hub.watches.store import TooManyWatches, WatchNotFound, WatchRecord, WatchStore
 
-__all__ = ["Mutation", "Watch", "WatchKind", "WatchQueries"]
+__all__ = ["Mutation", "PersonEvent", "Subscription", "Watch", "WatchKind", "WatchQueries"]
 
 
 class WatchNotAllowed(HubError):
@@ -157,3 +165,92 @@ class WatchQueries:
     async def watches(self, info: Info, include_ended: bool = False) -> list[Watch] | None:
         found = await _store(info).of_client(_client(info), include_ended)
         return [Watch.of(record, info) for record in found]
+
+
+@strawberry.type(
+    description="What a watch was told: a record a partner newly holds about the person watched. One of the "
+    "record fields is set, for `kind`.",
+    directives=type_scopes(["watch:write"]),
+)
+class PersonEvent:
+    id: strawberry.ID = strawberry.field(
+        description="The event's id (the audit trail's request id is watch-<id>)."
+    )
+    watch_id: strawberry.ID = strawberry.field(description="The watch that fired.")
+    person_id: strawberry.ID = strawberry.field(description="The person watched, as a hub person id.")
+    kind: WatchKind = strawberry.field(description="The kind of record.")
+    partner: str = strawberry.field(description="The partner that recorded it.")
+    partner_title: str = strawberry.field(description="The partner's display name.")
+    detected_at: datetime = strawberry.field(description="When the hub found it in the partner's feed (UTC).")
+    custody: CustodyRecord | None = strawberry.field(description="A custody record (an arrest), for CUSTODY.")
+    safeguarding: SafeguardingConcern | None = strawberry.field(description="For SAFEGUARDING.")
+    intelligence: IntelligenceReport | None = strawberry.field(description="For INTELLIGENCE.")
+    warning_marker: WarningMarker | None = strawberry.field(description="For MARKERS.")
+
+    @classmethod
+    def of(cls, n: Notification, info: Info) -> PersonEvent:
+        record = n.record
+        return cls(
+            id=strawberry.ID(n.event_id),
+            watch_id=strawberry.ID(n.watch.watch_id),
+            person_id=strawberry.ID(info.context.ids().encode(n.watch.sources)),
+            kind=WatchKind(n.kind.value),
+            partner=n.partner,
+            partner_title=n.partner_title,
+            detected_at=n.detected_at,
+            custody=CustodyRecord.of(record) if n.kind is Capability.CUSTODY else None,
+            safeguarding=SafeguardingConcern.of(record) if n.kind is Capability.SAFEGUARDING else None,
+            intelligence=IntelligenceReport.of(record) if n.kind is Capability.INTELLIGENCE else None,
+            warning_marker=WarningMarker.of(record) if n.kind is Capability.MARKERS else None,
+        )
+
+
+_EVENTS_SCOPES = stream_requires_scopes(["watch:write"])
+
+
+@strawberry.type(description="Streams, over a WebSocket at /graphql (graphql-transport-ws).")
+class Subscription:
+    @strawberry.subscription(
+        description="What your watches are told, as it happens (one watch's with watchId). The connection "
+        "authenticates in its connection_init payload (Authorization: Bearer ..., Hub-Purpose), and closes "
+        "when the token expires or its client is revoked.",
+        extensions=[_EVENTS_SCOPES],
+    )
+    async def person_events(
+        self, info: Info, watch_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[PersonEvent, None]:
+        _EVENTS_SCOPES.check(info)
+        context = info.context
+        broker = context.broker
+        if broker is None:
+            raise RuntimeError("this operation has no broker")
+        principal = context.principal
+        async with broker.subscribe(_client(info), str(watch_id) if watch_id else None) as subscription:
+            while True:
+                notification = await _next(subscription, principal, context)
+                if notification is None:
+                    if context.websocket is not None:
+                        await context.websocket.close(code=4403, reason="token expired or client revoked")
+                    return
+                yield PersonEvent.of(notification, info)
+
+
+#: The least time between two checks that a subscription's client is still active.
+MIN_REVOCATION_CHECK_SECONDS = 0.5
+
+
+async def _next(subscription: Subscription_, principal: Principal, context: Any) -> Notification | None:
+    """The next notification; None once the token has expired or the client has been revoked."""
+    while True:
+        remaining = (principal.expires_at - time.time()) if principal.expires_at is not None else None
+        if remaining is not None and remaining <= 0:
+            return None
+        # A revocation reaches a replica within HUB_CLIENT_CACHE_SECONDS: checking more often would not help.
+        every = max(context.settings.client_cache_seconds, MIN_REVOCATION_CHECK_SECONDS)
+        wait = every if remaining is None else min(remaining, every)
+        try:
+            return await asyncio.wait_for(subscription.queue.get(), timeout=wait)
+        except TimeoutError:
+            clients, client_id = context.clients, principal.client_id
+            if clients is not None and client_id is not None and await clients.limits_of(client_id) is None:
+                return None
