@@ -94,8 +94,12 @@ def write_partners_file(
             continue
         entry.update(keys.get(entry["name"], {}))
         connection = entry.pop("connection", {})
+        mapping = entry.pop("mapping", {})
         lines += ["", "[[partners]]"] + [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
         lines += ["[partners.connection]"] + [f"{k} = {_toml_value(v)}" for k, v in connection.items()]
+        for section, values in mapping.items():
+            lines += [f"[partners.mapping.{section}]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

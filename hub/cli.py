@@ -129,6 +129,10 @@ from hub.audit.cli import audit as _audit_commands  # noqa: E402
 
 cli.add_command(_audit_commands)  # hub audit verify|export|purge
 
+from hub.watches.cli import webhooks as _webhook_commands  # noqa: E402
+
+cli.add_command(_webhook_commands)  # hub webhooks set|dead-letters|replay
+
 from hub.migrations.cli import db as _db_commands  # noqa: E402
 
 cli.add_command(_db_commands)  # hub db upgrade|current|downgrade

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from connectors.demo.data import populate
 from tests.support import (
@@ -83,3 +85,23 @@ async def hub(demo_urls: dict[str, str], southmoor: Partner, eastvale: Partner) 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def own_eastvale(demo_urls: dict[str, str], tmp_path: Path) -> Iterator[Partner]:
+    """Eastvale on a copy of its records: what a test adds there (an arrest) touches no other test's data."""
+    copy = tmp_path / "eastvale-own.db"
+    shutil.copyfile(str(make_url(demo_urls["eastvale"]).database), copy)
+    partner = start_graphql(f"sqlite+aiosqlite:///{copy}")
+    yield partner
+    partner.server.stop()
+
+
+@pytest.fixture
+def own_northshire(demo_urls: dict[str, str], tmp_path: Path) -> str:
+    """Northshire's records, copied (a SQLite file): what a test adds touches no other test's data."""
+    if make_url(demo_urls["northshire"]).get_backend_name() != "sqlite":
+        pytest.skip("the copy is of a SQLite file; on PostgreSQL the SQL partner is shared")
+    copy = tmp_path / "northshire-own.db"
+    shutil.copyfile(str(make_url(demo_urls["northshire"]).database), copy)
+    return f"sqlite+aiosqlite:///{copy}"

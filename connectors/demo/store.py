@@ -181,3 +181,29 @@ class DemoStore:
                 )
             )
         return ref
+
+    async def add_referral(
+        self, nominal_ref: str, referral_type: str, summary: str, children_present: bool
+    ) -> str:
+        """A new safeguarding referral about `nominal_ref` (occurred now), recorded in the change feed."""
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        async with self.engine.begin() as conn:
+            count = int(await conn.scalar(select(func.count()).select_from(t.vulnerability_referral)) or 0)
+            ref = f"VR-{now:%y%m%d}-{count + 1:05d}"
+            await conn.execute(
+                t.vulnerability_referral.insert().values(
+                    referral_ref=ref,
+                    nominal_ref=nominal_ref,
+                    referral_type=referral_type,
+                    occurred_at=now,
+                    children_present=children_present,
+                    summary_text=summary,
+                    contact_point="MASH duty desk",
+                )
+            )
+            await conn.execute(
+                t.record_change.insert().values(
+                    record_kind="safeguarding", record_ref=ref, nominal_ref=nominal_ref, changed_at=now
+                )
+            )
+        return ref

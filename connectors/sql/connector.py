@@ -31,7 +31,16 @@ from connectors.canonical import (
     PersonRecord,
     SearchCriteria,
 )
-from connectors.contract import RECORD_KINDS, Capability, Fetched, FetchingConnector, PartnerConfig, Wanted
+from connectors.contract import (
+    RECORD_KINDS,
+    Capability,
+    Change,
+    ChangePage,
+    Fetched,
+    FetchingConnector,
+    PartnerConfig,
+    Wanted,
+)
 from connectors.errors import (
     ConnectorConfigError,
     PartnerBadResponse,
@@ -89,7 +98,7 @@ class SqlConnector(FetchingConnector):
     """A partner whose records live in a relational database, in the layout its mapping describes."""
 
     kind: ClassVar[str] = "sql"
-    supported: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.CHANGES}
+    supported: ClassVar[frozenset[Capability]] = frozenset(Capability)
 
     def __init__(self, config: PartnerConfig) -> None:
         super().__init__(config)
@@ -104,6 +113,13 @@ class SqlConnector(FetchingConnector):
             problems.append(f"Partner '{config.name}' (kind 'sql'): {exc}")
         if problems:
             raise ConnectorConfigError("\n".join(problems))
+        if not self.mapping.changes.table:  # no change feed in the mapping: none to offer
+            if config.capabilities is not None and Capability.CHANGES in config.capabilities:
+                raise ConnectorConfigError(
+                    f"Partner '{config.name}' (kind 'sql'): 'changes' needs the change feed's table in the "
+                    "mapping ([partners.mapping.changes] table = ...)."
+                )
+            self.capabilities = self.capabilities - {Capability.CHANGES}
         url = make_url(settings.url)
         self.url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
         self.pool_size, self.echo = settings.pool_size, settings.echo
@@ -234,6 +250,30 @@ class SqlConnector(FetchingConnector):
         found = matching.subquery("matching")
         return RecordsStatement(self._views, (Capability.PEOPLE,), {Capability.PEOPLE: select(found.c.id)})
 
+    async def changes(self, since: str | None, limit: int) -> ChangePage:
+        """The mapping's change feed ([partners.mapping.changes]): rows after the sequence number `since`."""
+        if Capability.CHANGES not in self.capabilities:
+            raise self._unsupported(Capability.CHANGES)
+        view = self._views["changes"]
+        async with self._connect() as conn:
+            if since is None:
+                head = await conn.scalar(select(func.max(view["seq"])))
+                return ChangePage([], str(head or 0))
+            try:
+                after = int(since)
+            except ValueError:
+                raise PartnerBadResponse(
+                    self.name, f"the change cursor {since[:40]!r} is not a sequence number"
+                ) from None
+            query = view.select().where(view["seq"] > after).order_by(view["seq"]).limit(limit)
+            rows = (await conn.execute(query)).mappings().all()
+        changes = [
+            Change(_CHANGE_KINDS[str(r["kind"]).strip().lower()], str(r["nominal_id"]), str(r["record_id"]))
+            for r in rows
+            if str(r["kind"]).strip().lower() in _CHANGE_KINDS
+        ]
+        return ChangePage(changes, str(rows[-1]["seq"]) if rows else str(after))
+
     async def fetch(self, wanted: Wanted) -> Fetched:
         """Every record kind wanted in one statement (`_union.RecordsStatement`) on one connection: one
         round trip per `CHUNK` ids."""
@@ -275,6 +315,16 @@ class SqlConnector(FetchingConnector):
             key: [read(records, r) for r in group]
             for key, group in _by(rows(section, []), "nominal_id").items()
         }
+
+
+#: What a change feed's kind column says, as the hub's record kinds.
+_CHANGE_KINDS = {
+    "custody": Capability.CUSTODY,
+    "safeguarding": Capability.SAFEGUARDING,
+    "warning": Capability.MARKERS,
+    "marker": Capability.MARKERS,
+    "intelligence": Capability.INTELLIGENCE,
+}
 
 
 def _by(rows: list[dict[str, Any]], key: str) -> defaultdict[str, list[dict[str, Any]]]:

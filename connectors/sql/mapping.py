@@ -38,6 +38,7 @@ __all__ = [
     "SEARCH_KEY_RULES",
     "AddressColumns",
     "AliasColumns",
+    "ChangeColumns",
     "CodeTables",
     "CustodyColumns",
     "IntelligenceColumns",
@@ -191,6 +192,21 @@ class SafeguardingColumns(Section):
     contact: str = "contact_point"
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeColumns(Section):
+    """The partner's change feed, if it keeps one: a row per record added or changed, in sequence order.
+    `kind` holds custody, safeguarding, warning or intelligence (other kinds are passed over). Without a
+    table (the default), the partner offers no change feed."""
+
+    optional: ClassVar[frozenset[str]] = frozenset({"table"})
+
+    table: str = ""
+    seq: str = "change_seq"
+    kind: str = "record_kind"
+    record_id: str = "record_ref"
+    nominal_id: str = "nominal_ref"
+
+
 @dataclass(frozen=True)
 class SqlMapping:
     """A partner database's layout. The defaults are the default mapping, a Niche-style nominal layout."""
@@ -203,6 +219,7 @@ class SqlMapping:
     custody: CustodyColumns = CustodyColumns()
     offence: OffenceColumns = OffenceColumns()
     safeguarding: SafeguardingColumns = SafeguardingColumns()
+    changes: ChangeColumns = ChangeColumns()
     codes: CodeTables = field(default_factory=CodeTables)
 
     def __post_init__(self) -> None:
@@ -253,6 +270,7 @@ _SECTIONS: Mapping[str, Callable[[], Any]] = {
     "custody": CustodyColumns,
     "offence": OffenceColumns,
     "safeguarding": SafeguardingColumns,
+    "changes": ChangeColumns,
     "codes": CodeTables,
 }
 _TABLE_SECTIONS = [name for name in _SECTIONS if name != "codes"]

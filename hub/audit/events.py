@@ -31,6 +31,7 @@ OUTCOMES = (
     "document-removed",
     "partner-checked",
     "watch-fired",
+    "webhook-changed",
 )
 
 #: What a redacted value is replaced with.

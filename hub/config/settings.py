@@ -354,6 +354,18 @@ class HubSettings(BaseSettings):
         description="How often the partners' change feeds are read for the watches (0: never, on this "
         "replica).",
     )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long a webhook delivery waits for the receiver's answer."
+    )
+    webhook_retry_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="The wait before a failed webhook delivery's second attempt; it doubles "
+        "with each attempt.",
+    )
+    webhook_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts per webhook delivery before it is dead-lettered."
+    )
     watch_max_per_client: int = Field(
         default=1000, ge=1, description="Live watches one client may run at once."
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -44,8 +45,10 @@ from hub.http.rate_limits import RateLimits, client_address
 from hub.http.subscriptions import SubscriptionEndpoint
 from hub.schema import create_schema
 from hub.tracing import configure_tracing
+from hub.watches.fanout import RedisFanout
 from hub.watches.poller import Broker, Poller
 from hub.watches.store import WatchStore
+from hub.watches.webhooks import Webhooks, WebhookSender
 
 __all__ = ["create_app"]
 
@@ -89,18 +92,25 @@ def create_app(
             if refused or demo:
                 raise ProductionRefused("\n".join([*refused, *([demo] if demo else [])]))
             await auth.open()
-            polling: asyncio.Task[None] | None = None
+            polling: asyncio.Future[Any] | None = None
+            # Other replicas' notifications, for this replica's subscriptions (with Redis).
+            listening = asyncio.create_task(broker.listen()) if isinstance(broker, RedisFanout) else None
             try:
                 await partner_set.open()
                 if settings.watch_poll_seconds > 0 and poller.feeds():
-                    polling = asyncio.create_task(poller.run(), name="watch poller")
+                    polling = asyncio.gather(
+                        poller.run(), sender.run(settings.watch_poll_seconds), return_exceptions=True
+                    )
                 ready = True
                 yield
             finally:
                 ready = False
-                if polling is not None:
-                    polling.cancel()
-                    await asyncio.gather(polling, return_exceptions=True)
+                for task in (polling, listening):
+                    if task is not None:
+                        task.cancel()
+                        await asyncio.gather(task, return_exceptions=True)
+                if isinstance(broker, RedisFanout):
+                    await broker.aclose()
                 await partner_set.aclose()
         finally:
             await auth.aclose()
@@ -137,11 +147,25 @@ def create_app(
         return JSONResponse(body, status_code=200 if serving else 503)
 
     watches = WatchStore(engine, settings.watch_max_per_client)
-    broker = Broker()
+    broker = (
+        Broker()
+        if settings.redis_url is None
+        else RedisFanout(settings.redis_url, settings.redis_timeout_seconds)
+    )
     policy = SharingPolicy.from_mapping(settings.sharing_policy)
-    poller = Poller(partner_set, watches, audit, auth.clients, policy, broker, settings.watch_poll_seconds)
+    webhooks = Webhooks(engine)
+    sender = WebhookSender(
+        webhooks,
+        settings.webhook_timeout_seconds,
+        settings.webhook_retry_seconds,
+        settings.webhook_max_attempts,
+    )
+    poller = Poller(
+        partner_set, watches, audit, auth.clients, policy, broker, settings.watch_poll_seconds, webhooks, None
+    )
     schema = create_schema(settings)
     person_ids = PersonIds(auth.person_id_keys)
+    poller.person_ids = person_ids
     rate_limits = RateLimits(settings)
     graphql = GraphQLEndpoint(
         schema,
@@ -192,6 +216,7 @@ def create_app(
     app.state.partners = partner_set
     app.state.rate_limits = rate_limits
     app.state.watches, app.state.broker, app.state.poller = watches, broker, poller
+    app.state.webhooks, app.state.webhook_sender = webhooks, sender
     return app
 
 

@@ -37,9 +37,11 @@ from hub.audit.events import AuditEvent, Disclosure
 from hub.audit.store import AuditStore
 from hub.auth.clients import ClientStore
 from hub.auth.principal import Principal
+from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
 from hub.federation.resilience import Attempts
 from hub.watches.store import WatchRecord, WatchStore
+from hub.watches.webhooks import Webhooks, event_payload
 
 __all__ = ["KIND_SCOPES", "Broker", "Notification", "Poller", "Subscription"]
 
@@ -135,9 +137,12 @@ class Poller:
         policy: SharingPolicy,
         broker: Broker,
         interval: float,
+        webhooks: Webhooks | None = None,
+        person_ids: PersonIds | None = None,
     ) -> None:
         self.partners, self.watches, self.audit, self.clients = partners, watches, audit, clients
         self.policy, self.broker, self.interval = policy, broker, interval
+        self.webhooks, self.person_ids = webhooks, person_ids
         #: This process, as the holder of partners' feed leases.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -182,6 +187,7 @@ class Poller:
         notifications = await self._fire(name, page.changes) if page.changes else []
         for notification in notifications:  # audited, every one: now they may be told
             self.broker.publish(notification)
+            await self._queue_webhook(notification)
         await self.watches.set_cursor(name, page.cursor)
         return notifications
 
@@ -227,6 +233,19 @@ class Poller:
                 await self.audit.append(self._event(notification))
                 notifications.append(notification)
         return notifications
+
+    async def _queue_webhook(self, n: Notification) -> None:
+        """Queue the notification for the watcher's webhook, if its client has one (`webhooks`)."""
+        if self.webhooks is None or self.person_ids is None:
+            return
+        if await self.webhooks.endpoint(n.watch.client_id) is None:
+            return
+        await self.person_ids.keys.fresh()
+        person_id = self.person_ids.encode(n.watch.sources)
+        payload = event_payload(
+            n.event_id, n.watch.watch_id, person_id, n.kind.value, n.partner, n.record, n.detected_at
+        )
+        await self.webhooks.enqueue(n.event_id, n.watch.client_id, payload)
 
     async def _rights(self, client_id: str) -> tuple[Principal, frozenset[str]] | None:
         """The client's principal and effective scopes now; None if it is revoked or gone."""

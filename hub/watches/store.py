@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.principal import Principal
 from hub.watches.tables import partner_cursor, watch
 
-__all__ = ["TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore"]
+__all__ = ["TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore", "aware"]
 
 
 class WatchNotFound(LookupError):
@@ -66,13 +66,13 @@ class WatchRecord:
             kinds=tuple(row.kinds.split()),
             purpose=row.purpose,
             justification=row.justification,
-            created_at=_aware(row.created_at),
-            expires_at=_aware(row.expires_at),
-            cancelled_at=_aware(row.cancelled_at) if row.cancelled_at is not None else None,
+            created_at=aware(row.created_at),
+            expires_at=aware(row.expires_at),
+            cancelled_at=aware(row.cancelled_at) if row.cancelled_at is not None else None,
         )
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; every moment stored is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 

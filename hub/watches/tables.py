@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text
 
 from hub.db import metadata
 
-__all__ = ["partner_cursor", "watch"]
+__all__ = ["partner_cursor", "watch", "webhook_delivery", "webhook_endpoint"]
 
 watch = Table(
     "watch",
@@ -39,4 +39,31 @@ partner_cursor = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("leased_by", String(120), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+)
+
+#: A client's webhook (hub.watches.webhooks): where its fired watches are POSTed, and the signing secret.
+webhook_endpoint = Table(
+    "webhook_endpoint",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    # Standard Webhooks' "whsec_" + base64 secret: the hub must sign with it, so it is kept as given.
+    Column("secret", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Each fired watch to send to a webhook: pending (with its next attempt), delivered, or dead-lettered.
+webhook_delivery = Table(
+    "webhook_delivery",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),  # the event's id: webhook-id
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    # pending, delivered, dead
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
 )

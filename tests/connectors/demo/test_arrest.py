@@ -3,28 +3,15 @@ record it, and its change feed shows it (what a watch on that person is told).""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from sqlalchemy.engine import make_url
 
 from connectors.contract import Capability, PartnerConfig
 from connectors.demo.cli import demo
 from connectors.demo.embedded import partners_toml
 from connectors.graphql import GraphQLConnector
-from tests.support import Partner, start_graphql
-
-
-@pytest.fixture
-def own_eastvale(demo_urls: dict[str, str], tmp_path: Path) -> Iterator[Partner]:
-    copy = tmp_path / "eastvale.db"
-    shutil.copyfile(str(make_url(demo_urls["eastvale"]).database), copy)
-    partner = start_graphql(f"sqlite+aiosqlite:///{copy}")
-    yield partner
-    partner.server.stop()
+from tests.support import Partner
 
 
 async def test_eastvale_arrests_the_person_named_and_its_feed_shows_it(

@@ -4,29 +4,16 @@ the demo's own arrest endpoint, on a copy of its records."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from connectors.canonical import SearchCriteria
 from connectors.contract import Capability, Change, PartnerConfig
 from connectors.errors import PartnerBadResponse
 from connectors.graphql import GraphQLConnector
-from tests.support import Partner, start_graphql
-
-
-@pytest.fixture
-def own_eastvale(demo_urls: dict[str, str], tmp_path: Path) -> Iterator[Partner]:
-    """Eastvale on a copy of its records, so that arrests made here touch no other test's data."""
-    copy = tmp_path / "eastvale.db"
-    shutil.copyfile(str(make_url(demo_urls["eastvale"]).database), copy)
-    partner = start_graphql(f"sqlite+aiosqlite:///{copy}")
-    yield partner
-    partner.server.stop()
+from tests.support import Partner
 
 
 @pytest.fixture

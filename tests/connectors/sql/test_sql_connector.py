@@ -711,7 +711,7 @@ async def test_plain_urls_are_given_the_async_driver(niche: PartnerDatabase, bac
 def test_the_connector_offers_every_capability() -> None:
     connector = SqlConnector(config("sqlite:///records.db"))
     assert connector.kind == "sql"
-    assert connector.capabilities == frozenset(Capability) - {Capability.CHANGES}  # no change feed yet
+    assert connector.capabilities == frozenset(Capability) - {Capability.CHANGES}
     assert connector.url.drivername == "sqlite+aiosqlite"
     assert SqlConnector(config("postgresql://h/db")).url.drivername == "postgresql+asyncpg"
 

@@ -38,6 +38,8 @@ HUB_TABLES = {
     "audit_chain_head",
     "watch",
     "partner_cursor",
+    "webhook_endpoint",
+    "webhook_delivery",
 }
 
 
@@ -126,7 +128,8 @@ async def test_a_database_made_before_migrations_is_adopted_with_its_data(engine
     then = MetaData()
     later_columns = {"rate_limit", "max_query_cost", "trusted_documents_only", "trace_id"}
     for table in metadata.sorted_tables:
-        if table.name in HUB_TABLES - {"person_id_key", "trusted_document", "watch", "partner_cursor"}:
+        later_tables = {"person_id_key", "trusted_document", "watch", "partner_cursor"}
+        if table.name in HUB_TABLES - later_tables - {"webhook_endpoint", "webhook_delivery"}:
             columns = [c._copy() for c in table.columns if c.name not in later_columns]
             Table(table.name, then, *columns)
     # An event as such a release wrote it: chained the same way, in the columns of then.

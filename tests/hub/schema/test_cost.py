@@ -30,7 +30,7 @@ def test_a_search_costs_one_call_per_searchable_partner_and_one_per_object() -> 
 
 
 def test_first_sizes_the_people_also_from_a_variable_or_the_default() -> None:
-    query = "query($n: Int) { searchPersons(criteria: {familyName: \"K\"}, first: $n) { people { id } } }"
+    query = 'query($n: Int) { searchPersons(criteria: {familyName: "K"}, first: $n) { people { id } } }'
     assert cost(query, {"n": 50}).total == 1 + 50 + 30
     assert cost(query, {}).total == 1 + 20 + 30  # the variable is unset: the argument's default, 20
     with_default = query.replace("$n: Int", "$n: Int = 7")

@@ -5,36 +5,23 @@ watch has ended or the client is revoked."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from hub.audit.tables import audit_disclosure, audit_event
 from hub.config.settings import HubSettings
 from hub.watches.poller import Broker, Notification, Poller
 from tests.hub.queries import SEARCH_IDS
-from tests.support import HubClient, Partner, open_hub, partner_configs, start_graphql
+from tests.support import HubClient, Partner, open_hub, partner_configs
 
 WATCH = "mutation($id: ID!, $kinds: [WatchKind!]) { watchPerson(personId: $id, kinds: $kinds) { id } }"
 CANCEL = "mutation($id: ID!) { cancelWatch(id: $id) { id } }"
 ACCESS_LOG = """query($id: ID!) { accessLog(personId: $id, first: 50) {
   events { clientId outcome purpose disclosed { partner kind recordId } } } }"""
-
-
-@pytest.fixture
-def own_eastvale(demo_urls: dict[str, str], tmp_path: Path) -> Iterator[Partner]:
-    """Eastvale on a copy of its records: the arrests made here touch no other test's data."""
-    copy = tmp_path / "eastvale.db"
-    shutil.copyfile(str(make_url(demo_urls["eastvale"]).database), copy)
-    partner = start_graphql(f"sqlite+aiosqlite:///{copy}")
-    yield partner
-    partner.server.stop()
 
 
 @pytest.fixture

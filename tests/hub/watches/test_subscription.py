@@ -16,14 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from sqlalchemy.engine import make_url
 
 from connectors.demo.serve import ServerThread
 from hub.auth.services import AuthServices
 from hub.config.settings import HubSettings
 from hub.db import create_engine
 from hub.http.app import create_app
-from tests.support import Partner, partner_configs, start_graphql, template_hub_database
+from tests.support import Partner, partner_configs, template_hub_database
 
 WATCH = "mutation($id: ID!) { watchPerson(personId: $id, kinds: [CUSTODY]) { id } }"
 SEARCH = """query { searchPersons(criteria: {familyName: "Kilbride"}) {
@@ -31,15 +30,6 @@ SEARCH = """query { searchPersons(criteria: {familyName: "Kilbride"}) {
 EVENTS = "subscription { personEvents { kind partner watchId custody { id arrestReason outcome } } }"
 POLL_SECONDS = 0.2
 JUSTIFIED = "Test suite: Operation Kestrel, ref 24/1234"
-
-
-@pytest.fixture
-def own_eastvale(demo_urls: dict[str, str], tmp_path: Path) -> Iterator[Partner]:
-    copy = tmp_path / "eastvale.db"
-    shutil.copyfile(str(make_url(demo_urls["eastvale"]).database), copy)
-    partner = start_graphql(f"sqlite+aiosqlite:///{copy}")
-    yield partner
-    partner.server.stop()
 
 
 @pytest.fixture

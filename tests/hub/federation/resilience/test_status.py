@@ -48,6 +48,7 @@ async def test_partners_lists_every_partner_with_its_breaker(
             "INTELLIGENCE",
             "CUSTODY",
             "SAFEGUARDING",
+            "CHANGES",
         ]
         assert {p["breaker"] for p in partners.values()} == {"CLOSED"}
         assert partners["southmoor"]["recentFailures"] == 0 and partners["southmoor"]["lastFailureAt"] is None
