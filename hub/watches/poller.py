@@ -230,8 +230,9 @@ class Poller:
                     record=record,
                     detected_at=now,
                 )
-                await self.audit.append(self._event(notification))
                 notifications.append(notification)
+        # Every firing in the audit trail before any is told; appended together, they share one commit.
+        await asyncio.gather(*(self.audit.append(self._event(n)) for n in notifications))
         return notifications
 
     async def _queue_webhook(self, n: Notification) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.principal import Principal
-from hub.watches.tables import partner_cursor, watch
+from hub.watches.tables import partner_cursor, watch, watch_source
 
 __all__ = ["TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore", "aware"]
 
@@ -125,6 +125,13 @@ class WatchStore:
                     "cancel one, or let one end."
                 )
             await conn.execute(watch.insert().values(**row))
+            await conn.execute(
+                watch_source.insert(),
+                [
+                    {"watch_id": row["watch_id"], "partner": p, "record_id": r}
+                    for p, r in dict.fromkeys(sources)
+                ],
+            )
         return WatchRecord.of(_Row(row))
 
     async def of_client(self, client_id: str, include_ended: bool = False) -> list[WatchRecord]:
@@ -156,13 +163,20 @@ class WatchStore:
 
     async def live_on(self, partner: str, record_ids: Iterable[str]) -> list[WatchRecord]:
         """The live watches whose person includes one of these records of `partner`."""
-        wanted = {(partner, r) for r in record_ids}
-        if not wanted:
+        ids = sorted(set(record_ids))
+        if not ids:
             return []
+        # By the index on (partner, record id): the cost is the matches', not the number of watches.
+        matching = select(watch_source.c.watch_id).where(
+            watch_source.c.partner == partner, watch_source.c.record_id.in_(ids)
+        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(watch).where(_live(datetime.now(UTC))))).all()
-        found = [WatchRecord.of(row) for row in rows]
-        return [w for w in found if wanted & set(w.sources)]
+            rows = (
+                await conn.execute(
+                    select(watch).where(watch.c.watch_id.in_(matching), _live(datetime.now(UTC)))
+                )
+            ).all()
+        return [WatchRecord.of(row) for row in rows]
 
     async def lease(self, partner: str, holder: str, seconds: float) -> bool:
         """Whether `holder` may read `partner`'s feed for the next `seconds`: it holds the lease, or took it

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
 
 from hub.db import metadata
 
-__all__ = ["partner_cursor", "watch", "webhook_delivery", "webhook_endpoint"]
+__all__ = ["partner_cursor", "watch", "watch_source", "webhook_delivery", "webhook_endpoint"]
 
 watch = Table(
     "watch",
@@ -28,6 +28,16 @@ watch = Table(
     Column("cancelled_at", DateTime(timezone=True), nullable=True),
 )
 Index("ix_watch_live", watch.c.expires_at, watch.c.cancelled_at)
+
+#: Each watch's source records, one row each: what a change about a partner's record is matched by (indexed).
+watch_source = Table(
+    "watch_source",
+    metadata,
+    Column("watch_id", String(36), ForeignKey("watch.watch_id", ondelete="CASCADE"), primary_key=True),
+    Column("partner", String(64), primary_key=True),
+    Column("record_id", String(200), primary_key=True),
+    Index("ix_watch_source_record", "partner", "record_id"),
+)
 
 #: Where each partner's change feed was last read up to (the connector's opaque cursor; NULL: not yet), and
 #: which hub process may read it until when (a lease: one reader per partner, however many replicas).

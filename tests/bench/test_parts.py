@@ -125,3 +125,14 @@ def test_without_wrk_the_throughput_falls_back_to_httpx_and_says_so(monkeypatch:
 
     assert generator == "httpx" and note is not None and "not installed" in note
     assert _run.choose_generator(None)[0] == "httpx"
+
+
+def test_the_watch_benchmark_times_detection_to_delivery(tmp_path: Path) -> None:
+    import asyncio
+
+    from bench.watches import run
+
+    figures = asyncio.run(run(watches=20, changes=3, rate=20, poll=0.1, people=30, data=tmp_path))
+
+    assert figures["changes"] == 3 and figures["polls"] >= 1
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]

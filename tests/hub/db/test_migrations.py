@@ -40,6 +40,7 @@ HUB_TABLES = {
     "partner_cursor",
     "webhook_endpoint",
     "webhook_delivery",
+    "watch_source",
 }
 
 
@@ -129,7 +130,7 @@ async def test_a_database_made_before_migrations_is_adopted_with_its_data(engine
     later_columns = {"rate_limit", "max_query_cost", "trusted_documents_only", "trace_id"}
     for table in metadata.sorted_tables:
         later_tables = {"person_id_key", "trusted_document", "watch", "partner_cursor"}
-        if table.name in HUB_TABLES - later_tables - {"webhook_endpoint", "webhook_delivery"}:
+        if table.name in HUB_TABLES - later_tables - {"webhook_endpoint", "webhook_delivery", "watch_source"}:
             columns = [c._copy() for c in table.columns if c.name not in later_columns]
             Table(table.name, then, *columns)
     # An event as such a release wrote it: chained the same way, in the columns of then.
@@ -195,3 +196,23 @@ async def test_the_revision_is_recorded_where_alembic_keeps_it(engine: AsyncEngi
     await migrations.upgrade(engine)
     async with engine.connect() as conn:
         assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == migrations.head()
+
+
+async def test_watches_made_before_their_sources_had_a_table_keep_them(engine: AsyncEngine) -> None:
+    from sqlalchemy import text
+
+    await migrations.upgrade(engine, "0006")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO watch (watch_id, client_id, organisation, organisation_type, sources, kinds, "
+                "created_at, expires_at) VALUES ('w1', 'investigator', 'N', 'police-force', "
+                """'[["eastvale", "EV1"], ["northshire", "NS2"]]', 'custody', '2026-12-07', '2027-01-06')"""
+            )
+        )
+
+    await migrations.upgrade(engine)
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT watch_id, partner, record_id FROM watch_source"))).all()
+    assert sorted(tuple(r) for r in rows) == [("w1", "eastvale", "EV1"), ("w1", "northshire", "NS2")]
