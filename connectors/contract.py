@@ -114,6 +114,8 @@ class PartnerConfig:
     retry_backoff: float = 0.05
     #: Most calls to the partner in flight at once from one hub process; more wait (within `timeout`).
     max_concurrent_calls: int = 20
+    #: Seconds between two reads of the partner's change feed, for watches (0: never read).
+    poll_interval: float = 5.0
     connection: Mapping[str, Any] = field(default_factory=dict)
     mapping: Mapping[str, Any] = field(default_factory=dict)
     #: If set, the partner is asked only for these capabilities (a sharing agreement may be narrower than

@@ -147,6 +147,7 @@ base_url = "{partner_urls["southmoor"]}"
 client_id = "{DEMO_CLIENT_ID}"
 client_secret = "{DEMO_CLIENT_SECRET}"
 include = true  # its API embeds records in nominals fetched by id: one request per call
+changes = true  # its API has a change feed (GET /api/v2/changes): what watches are told of
 
 [[partners]]
 name = "eastvale"

@@ -13,6 +13,8 @@ envelope, page numbers, and OAuth2 client credentials (RFC 6749 §4.4) in front 
     GET  /api/v2/intelligence?nominalIds=...   intelligence logs, likewise
     GET  /api/v2/custody?nominalIds=...        custody events with their offences, likewise
     GET  /api/v2/safeguarding?nominalIds=...   vulnerability referrals, likewise
+    GET  /api/v2/changes?since=N&limit=L       records added or changed after cursor N: {items: [{seq, kind,
+                                               ref, nominalId}], cursor}; without since, the cursor of now
     GET  /health                               {"status": "ok"}
     /_demo/...                                 request log and faults (see `connectors.demo.instrument`)
 
@@ -373,6 +375,27 @@ def _nominals_kind(request: Request) -> str:
     return "+".join(["people", *(_KINDS[name] for name in included)])
 
 
+async def changes(request: Request, store: DemoStore) -> dict[str, Any]:
+    """GET /api/v2/changes?since=N&limit=L: records added or changed after N, oldest first, and the cursor
+    to ask from next; without `since`, only the cursor of now."""
+    raw = request.query_params.get("since")
+    if raw is not None and not raw.isdigit():
+        raise _BadRequest(f"'since' has value {raw!r}; expected a cursor this feed gave.")
+    limit = _int(request, "limit", 100, 1, MAX_IDS)
+    rows, head = await store.changes(int(raw) if raw is not None else None, limit)
+    items = [
+        {
+            "seq": r["change_seq"],
+            "kind": r["record_kind"],
+            "ref": r["record_ref"],
+            "nominalId": r["nominal_ref"],
+        }
+        for r in rows
+    ]
+    cursor = str(rows[-1]["change_seq"]) if rows else (raw if raw is not None else str(head))
+    return {"items": items, "cursor": cursor}
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -412,6 +435,7 @@ def create_app(
         Route("/api/v2/intelligence", _api("intelligence")(_batch(DemoStore.intelligence, _intelligence))),
         Route("/api/v2/custody", _api("custody")(_batch(DemoStore.custody, _custody))),
         Route("/api/v2/safeguarding", _api("safeguarding")(_batch(DemoStore.safeguarding, _safeguarding))),
+        Route("/api/v2/changes", _api("changes")(changes)),
         *instrument.admin_routes(log, faults),
     ]
     app = Starlette(

@@ -30,12 +30,14 @@ from connectors.canonical import (
     SourceEvaluation,
     WarningMarker,
 )
+from connectors.contract import Capability, Change, ChangePage
 from connectors.pnc import normalise_pnc_id
 
 __all__ = [
     "Malformed",
     "Page",
     "included",
+    "read_changes",
     "read_custody",
     "read_intelligence",
     "read_marker",
@@ -184,3 +186,23 @@ def read_safeguarding(partner: str, item: Any, where: str) -> tuple[str, Safegua
         children_present=referral.opt_bool("childrenPresent"),
         contact_point=referral.opt_text("contact"),
     )
+
+
+#: The feed's kinds of record, as the hub's; a kind it does not know is passed over.
+_CHANGE_KINDS = {
+    "custody": Capability.CUSTODY,
+    "safeguarding": Capability.SAFEGUARDING,
+    "warning": Capability.MARKERS,
+    "intelligence": Capability.INTELLIGENCE,
+}
+
+
+def read_changes(body: Any, what: str) -> ChangePage:
+    """A change feed page: `{"status": "ok", "result": {"items": [{kind, ref, nominalId}], "cursor"}}`."""
+    result = JsonObject(body, what).obj("result")
+    changes = []
+    for item in result.objects("items"):
+        kind = _CHANGE_KINDS.get(item.text("kind"))
+        if kind is not None:
+            changes.append(Change(kind, item.text("nominalId"), item.text("ref")))
+    return ChangePage(changes, result.text("cursor"))

@@ -29,6 +29,8 @@ class RestSettings(ConnectionSettings):
     #: The API embeds a nominal's records when they are fetched by id with `include=` (one request per call
     #: rather than one per kind of record).
     include: bool = False
+    #: The API has a change feed (`GET /api/v2/changes?since=`): what watches on people are told of.
+    changes: bool = False
 
     @model_validator(mode="after")
     def _default_token_url(self) -> RestSettings:

@@ -17,6 +17,7 @@ partners file:
     verify_tls = true                            # optional: check the partner's certificate (default)
     token_leeway = 10                            # optional: seconds before expiry that a token is replaced
     include = true                               # optional: the API embeds records with `include=` (below)
+    changes = true                               # optional: the API has GET /api/v2/changes (watches)
 
 Tokens come from authlib's `AsyncOAuth2Client` (an `httpx.AsyncClient`): fetched on first use, replaced
 when they expire (client credentials have no refresh token, so a new one is fetched), and replaced once more
@@ -46,8 +47,22 @@ from connectors.canonical import (
     SearchCriteria,
     WarningMarker,
 )
-from connectors.contract import RECORD_KINDS, BaseConnector, Capability, Fetched, PartnerConfig, Wanted
-from connectors.errors import ConnectorError, PartnerBadResponse, PartnerTimeout, PartnerUnavailable
+from connectors.contract import (
+    RECORD_KINDS,
+    BaseConnector,
+    Capability,
+    ChangePage,
+    Fetched,
+    PartnerConfig,
+    Wanted,
+)
+from connectors.errors import (
+    ConnectorConfigError,
+    ConnectorError,
+    PartnerBadResponse,
+    PartnerTimeout,
+    PartnerUnavailable,
+)
 from connectors.rest import _mapping as m
 from connectors.rest._settings import MAX_PAGE_SIZE, RestSettings
 
@@ -98,11 +113,18 @@ class RestConnector(BaseConnector):
     """
 
     kind = "rest"
-    supported = frozenset(Capability) - {Capability.CHANGES}
+    supported = frozenset(Capability)
 
     def __init__(self, config: PartnerConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(config)
         self.settings = RestSettings.from_config(config)
+        if not self.settings.changes:  # no feed in the partner's API: none to offer
+            if config.capabilities is not None and Capability.CHANGES in config.capabilities:
+                raise ConnectorConfigError(
+                    f"Partner '{config.name}' (kind 'rest'): 'changes' needs connection.changes = true (the "
+                    "partner's API has GET /api/v2/changes)."
+                )
+            self.capabilities = self.capabilities - {Capability.CHANGES}
         self._transport = transport
         self._client: Any = None  # AsyncOAuth2Client, for tokens; authlib ships no type information
         self._http: PartnerHttp | None = None  # the API calls, on the same transport
@@ -163,6 +185,19 @@ class RestConnector(BaseConnector):
             if len(found) >= limit or not page.items or number >= page.total_pages:
                 break
         return list(found.values())[:limit]
+
+    async def changes(self, since: str | None, limit: int) -> ChangePage:
+        """The API's change feed: `GET /api/v2/changes?since=` (one request per page)."""
+        if Capability.CHANGES not in self.capabilities:
+            raise self._unsupported(Capability.CHANGES)
+        params = {
+            "limit": str(min(limit, MAX_IDS_PER_REQUEST)),
+            **({"since": since} if since is not None else {}),
+        }
+        body = await self._get("/api/v2/changes", params)
+        what = "GET /api/v2/changes"
+        with self._reading():
+            return m.read_changes(body, what)
 
     async def fetch(self, wanted: Wanted) -> Fetched:
         """One request per call where the API embeds records (`include`), else one per kind at once."""

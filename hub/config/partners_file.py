@@ -12,6 +12,7 @@
     retry_attempts = 2                  # attempts per idempotent read, the first included (1: no retry)
     retry_backoff = 0.05                # first retry's longest random wait, doubling per retry
     max_concurrent_calls = 20           # most calls in flight at once from one hub process
+    poll_interval = 5                   # seconds between reads of its change feed, for watches (0: never)
     capabilities = ["search", "people", "custody"]   # optional: ask it for no more than this
     [partners.connection]               # kind-specific: see docs/partners.md
     base_url = "https://api.southmoor.example"
@@ -50,6 +51,7 @@ _KEYS = {
     "retry_attempts",
     "retry_backoff",
     "max_concurrent_calls",
+    "poll_interval",
     "capabilities",
     "connection",
     "mapping",
@@ -64,6 +66,7 @@ _NUMBERS: dict[str, tuple[bool, float, bool, str]] = {
     "retry_attempts": (True, 1, True, "a whole number >= 1"),
     "retry_backoff": (False, 0, True, "a number of seconds >= 0"),
     "max_concurrent_calls": (True, 1, True, "a whole number >= 1"),
+    "poll_interval": (False, 0, True, "a number of seconds >= 0 (0: its change feed is never read)"),
 }
 #: Each numeric key's default when neither the file nor the hub's settings give one.
 _BUILT_IN = {f.name: cast(float, f.default) for f in fields(PartnerConfig) if f.name in _NUMBERS}

@@ -404,6 +404,7 @@ class HubSettings(BaseSettings):
             "retry_attempts": self.partner_retry_attempts,
             "retry_backoff": self.partner_retry_backoff,
             "max_concurrent_calls": self.partner_max_concurrent_calls,
+            "poll_interval": self.watch_poll_seconds,
         }
 
     @property

@@ -97,10 +97,11 @@ def create_app(
             listening = asyncio.create_task(broker.listen()) if isinstance(broker, RedisFanout) else None
             try:
                 await partner_set.open()
-                if settings.watch_poll_seconds > 0 and poller.feeds():
-                    polling = asyncio.gather(
-                        poller.run(), sender.run(settings.watch_poll_seconds), return_exceptions=True
-                    )
+                intervals = [poller.interval_of(name) for name in poller.feeds()]
+                # HUB_WATCH_POLL_SECONDS=0: no polling on this replica, whatever the partners' intervals.
+                if settings.watch_poll_seconds > 0 and any(interval > 0 for interval in intervals):
+                    every = min(interval for interval in intervals if interval > 0)
+                    polling = asyncio.gather(poller.run(), sender.run(every), return_exceptions=True)
                 ready = True
                 yield
             finally:

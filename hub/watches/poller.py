@@ -150,21 +150,32 @@ class Poller:
         """The partners that offer a change feed."""
         return [c.name for c in self.partners if Capability.CHANGES in c.capabilities]
 
-    async def run(self) -> None:
-        """Poll every `interval` seconds until cancelled; a partner's failure waits for the next poll."""
-        while True:
-            await self.poll_once()
-            await asyncio.sleep(self.interval)
+    def interval_of(self, name: str) -> float:
+        """Seconds between two polls of the partner's feed (its `poll_interval`; 0: never)."""
+        return self.partners.configs[name].poll_interval
 
-    async def poll_once(self) -> list[Notification]:
-        """One poll of every feed, at once; the notifications told."""
-        results = await asyncio.gather(*(self.poll(name) for name in self.feeds()), return_exceptions=True)
+    async def run(self) -> None:
+        """Poll each feed at its own interval until cancelled; a failure waits for the feed's next poll."""
+        loop = asyncio.get_running_loop()
+        due = {name: loop.time() for name in self.feeds() if self.interval_of(name) > 0}
+        while due:
+            ready = [name for name, at in due.items() if at <= loop.time()]
+            if ready:
+                await self.poll_once(ready)
+                for name in ready:
+                    due[name] = loop.time() + self.interval_of(name)
+            await asyncio.sleep(max(0.01, min(due.values()) - loop.time()))
+
+    async def poll_once(self, names: list[str] | None = None) -> list[Notification]:
+        """One poll of these feeds (by default every one), at once; the notifications told."""
+        names = self.feeds() if names is None else names
+        results = await asyncio.gather(*(self.poll(name) for name in names), return_exceptions=True)
         told: list[Notification] = []
-        for name, result in zip(self.feeds(), results, strict=True):
+        for name, result in zip(names, results, strict=True):
             if isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
                     raise result
-                log.warning("polling %s failed, tried again in %gs: %s", name, self.interval, result)
+                log.warning("polling %s failed, tried again in %gs: %s", name, self.interval_of(name), result)
             else:
                 told += result
         return told
@@ -176,7 +187,7 @@ class Poller:
         """Read one partner's feed since its cursor and fire the watches it concerns."""
         connector = self.partners.connectors[name]
         # One reader per partner across replicas: a lease long enough for a slow poll and the next one.
-        lease = max(self.interval * 3, self.partners.configs[name].timeout * 2, 10.0)
+        lease = max(self.interval_of(name) * 3, self.partners.configs[name].timeout * 2, 10.0)
         if not await self.watches.lease(name, self.holder, lease):
             return []
         cursor = await self.watches.cursor(name)

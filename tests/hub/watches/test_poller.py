@@ -148,3 +148,44 @@ async def test_one_reader_per_partner_feed_however_many_replicas(
     assert await store.lease("eastvale", "a replica that died", 60) is False
     await store.lease("eastvale", first.holder, -1)  # the holder stops renewing: its lease runs out
     assert await store.lease("eastvale", second.holder, 60) is True
+
+
+async def test_each_feed_is_read_at_its_partners_own_interval(
+    demo_urls: dict[str, str], southmoor: Partner, own_eastvale: Partner
+) -> None:
+    import asyncio
+    import dataclasses
+
+    intervals = {"eastvale": 0.1, "southmoor": 0.0, "northshire": 0.0}  # 0: never read
+    configs = [
+        dataclasses.replace(c, poll_interval=intervals[c.name])
+        for c in partner_configs(demo_urls, southmoor.url, own_eastvale.url)
+    ]
+    async for hub in open_hub(configs, HubSettings(watch_poll_seconds=0)):
+        own_eastvale.log.clear()
+        southmoor.log.clear()
+        running = asyncio.create_task(hub.app.state.poller.run())
+        await asyncio.sleep(0.55)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    assert own_eastvale.kinds().count("changes") >= 3
+    assert "changes" not in southmoor.kinds()
+
+
+async def test_an_expired_watch_is_told_nothing(hub: HubClient, own_eastvale: Partner) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from hub.watches.tables import watch as watch_table
+
+    darren = await person(hub, "Kilbride")
+    await hub.query(WATCH, {"id": darren["id"], "kinds": ["CUSTODY"]})
+    await told(hub, "investigator")
+    async with hub.app.state.watches.engine.begin() as conn:  # its end has come
+        await conn.execute(update(watch_table).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+
+    await arrest(own_eastvale, eastvale_ref(darren))
+
+    assert await told(hub, "investigator") == []

@@ -7,6 +7,7 @@ caller without watch:write cannot subscribe, and a revoked client's subscription
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -47,7 +48,10 @@ def settings(tmp_path: Path) -> HubSettings:
 def hub(
     settings: HubSettings, demo_urls: dict[str, str], southmoor: Partner, own_eastvale: Partner
 ) -> Iterator[str]:
-    app = create_app(settings, partners=partner_configs(demo_urls, southmoor.url, own_eastvale.url))
+    configs = partner_configs(demo_urls, southmoor.url, own_eastvale.url)
+    # Each feed read every POLL_SECONDS (poll_interval: a partners-file key, by default the setting).
+    configs = [dataclasses.replace(c, poll_interval=POLL_SECONDS) for c in configs]
+    app = create_app(settings, partners=configs)
     server = ServerThread(app).start()
     yield server.url
     server.stop()
