@@ -22,6 +22,8 @@ FORBIDDEN = {
     "hub.audit": ("hub.http", "hub.schema", "hub.federation"),
     "hub.auth": ("hub.http", "hub.schema", "hub.federation", "hub.audit"),
     "hub.consultation": ("hub.http", "hub.schema", "hub.access", "hub.audit"),
+    # Watches sit below the schema and the HTTP layer that serve them.
+    "hub.watches": ("hub.http", "hub.schema"),
     "hub.errors": ("hub.http", "hub.schema", "hub.access", "hub.audit", "hub.auth", "hub.federation"),
     "connectors": ("hub",),
 }
