@@ -16,7 +16,7 @@ called concurrently, so a connector need only override it where its partner can 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
@@ -227,12 +227,29 @@ class BaseConnector:
         not offer raises `CapabilityNotSupported`; if one kind fails, the others are cancelled and the
         failure raised, so the hub never passes on half of a call.
         """
-        for kind in wanted:
-            if kind not in self.capabilities or kind not in RECORD_KINDS:
-                raise self._unsupported(kind)
+        self._require(wanted, among=RECORD_KINDS)
         asked = [kind for kind, ids in wanted.items() if ids]
         answers = await all_or_none([getattr(self, RECORD_KINDS[kind])(wanted[kind]) for kind in asked])
         return dict(zip(asked, answers, strict=True))
+
+    def _require(
+        self, kinds: Iterable[Capability], among: Collection[Capability] = tuple(Capability)
+    ) -> None:
+        """Raise `CapabilityNotSupported` for the first of `kinds` the connector does not offer, or that is
+        not one of `among` (a record kind, for a fetch)."""
+        for kind in kinds:
+            if kind not in self.capabilities or kind not in among:
+                raise self._unsupported(kind)
+
+    def _withdraw(self, capability: Capability, needs: str) -> None:
+        """Offer `capability` no more, because the partner's configuration lacks `needs`: a configuration
+        that asks for it explicitly (`capabilities = [...]`) is an error saying so."""
+        asked = self.config.capabilities
+        if asked is not None and capability in asked:
+            raise ConnectorConfigError(
+                f"Partner '{self.name}' (kind '{self.config.kind}'): '{capability.value}' needs {needs}."
+            )
+        self.capabilities = self.capabilities - {capability}
 
     def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
         return CapabilityNotSupported(f"Partner '{self.name}' does not offer '{capability.value}'.")

@@ -137,9 +137,7 @@ class GraphQLConnector(FetchingConnector):
     async def fetch(self, wanted: Wanted) -> Fetched:
         """Every record kind wanted in one document (`_mapping.records_document`): one request per
         `MAX_REFS_PER_REQUEST` refs, the chunks sent concurrently."""
-        for kind in wanted:
-            if kind not in self.capabilities or kind not in m.PARTS:
-                raise self._unsupported(kind)
+        self._require(wanted, among=m.PARTS)
         refs = {kind: list(dict.fromkeys(ids)) for kind, ids in wanted.items() if ids}
         if not refs:
             return {}
@@ -164,8 +162,7 @@ class GraphQLConnector(FetchingConnector):
 
     async def changes(self, since: str | None, limit: int) -> ChangePage:
         """Eastvale's change feed (`changes(after:)`): one request per page."""
-        if Capability.CHANGES not in self.capabilities:
-            raise self._unsupported(Capability.CHANGES)
+        self._require([Capability.CHANGES])
         data = await self._execute(
             "HubChanges", m.CHANGES, {"after": since, "limit": min(limit, MAX_REFS_PER_REQUEST)}
         )

@@ -57,7 +57,6 @@ from connectors.contract import (
     Wanted,
 )
 from connectors.errors import (
-    ConnectorConfigError,
     ConnectorError,
     PartnerBadResponse,
     PartnerTimeout,
@@ -119,12 +118,9 @@ class RestConnector(BaseConnector):
         super().__init__(config)
         self.settings = RestSettings.from_config(config)
         if not self.settings.changes:  # no feed in the partner's API: none to offer
-            if config.capabilities is not None and Capability.CHANGES in config.capabilities:
-                raise ConnectorConfigError(
-                    f"Partner '{config.name}' (kind 'rest'): 'changes' needs connection.changes = true (the "
-                    "partner's API has GET /api/v2/changes)."
-                )
-            self.capabilities = self.capabilities - {Capability.CHANGES}
+            self._withdraw(
+                Capability.CHANGES, "connection.changes = true (the partner's API has GET /api/v2/changes)"
+            )
         self._transport = transport
         self._client: Any = None  # AsyncOAuth2Client, for tokens; authlib ships no type information
         self._http: PartnerHttp | None = None  # the API calls, on the same transport
@@ -188,8 +184,7 @@ class RestConnector(BaseConnector):
 
     async def changes(self, since: str | None, limit: int) -> ChangePage:
         """The API's change feed: `GET /api/v2/changes?since=` (one request per page)."""
-        if Capability.CHANGES not in self.capabilities:
-            raise self._unsupported(Capability.CHANGES)
+        self._require([Capability.CHANGES])
         params = {
             "limit": str(min(limit, MAX_IDS_PER_REQUEST)),
             **({"since": since} if since is not None else {}),
@@ -203,9 +198,7 @@ class RestConnector(BaseConnector):
         """One request per call where the API embeds records (`include`), else one per kind at once."""
         if not self.settings.include or len([ids for ids in wanted.values() if ids]) < 2:
             return await super().fetch(wanted)
-        for kind in wanted:
-            if kind not in self.capabilities or kind not in RECORD_KINDS:
-                raise self._unsupported(kind)
+        self._require(wanted, among=RECORD_KINDS)
         asked = {kind: {ref for ref in ids if ref and "," not in ref} for kind, ids in wanted.items() if ids}
         refs = list(dict.fromkeys(ref for kind, ids in asked.items() for ref in wanted[kind] if ref in ids))
         include = ",".join(_INCLUDE[kind] for kind in _INCLUDE if kind in asked)

@@ -114,12 +114,10 @@ class SqlConnector(FetchingConnector):
         if problems:
             raise ConnectorConfigError("\n".join(problems))
         if not self.mapping.changes.table:  # no change feed in the mapping: none to offer
-            if config.capabilities is not None and Capability.CHANGES in config.capabilities:
-                raise ConnectorConfigError(
-                    f"Partner '{config.name}' (kind 'sql'): 'changes' needs the change feed's table in the "
-                    "mapping ([partners.mapping.changes] table = ...)."
-                )
-            self.capabilities = self.capabilities - {Capability.CHANGES}
+            self._withdraw(
+                Capability.CHANGES,
+                "the change feed's table in the mapping ([partners.mapping.changes] table = ...)",
+            )
         url = make_url(settings.url)
         self.url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
         self.pool_size, self.echo = settings.pool_size, settings.echo
@@ -252,8 +250,7 @@ class SqlConnector(FetchingConnector):
 
     async def changes(self, since: str | None, limit: int) -> ChangePage:
         """The mapping's change feed ([partners.mapping.changes]): rows after the sequence number `since`."""
-        if Capability.CHANGES not in self.capabilities:
-            raise self._unsupported(Capability.CHANGES)
+        self._require([Capability.CHANGES])
         view = self._views["changes"]
         async with self._connect() as conn:
             if since is None:
@@ -277,9 +274,7 @@ class SqlConnector(FetchingConnector):
     async def fetch(self, wanted: Wanted) -> Fetched:
         """Every record kind wanted in one statement (`_union.RecordsStatement`) on one connection: one
         round trip per `CHUNK` ids."""
-        for kind in wanted:
-            if kind not in self.capabilities or kind not in RECORD_KINDS:
-                raise self._unsupported(kind)
+        self._require(wanted, among=RECORD_KINDS)
         keys = {kind: k for kind, ids in wanted.items() if (k := self._keys(ids))}
         if not keys:
             return {}
