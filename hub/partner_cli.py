@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub._cli import data_dir_option, run_on_database
 from hub.audit.errors import AuditUnavailable
 from hub.audit.events import AuditEvent, Disclosure
-from hub.audit.store import AuditStore
+from hub.audit.store import append_once
 from hub.config.partners_file import PartnersFileError, load_partners
 from hub.config.settings import HubSettings
 from hub.federation.check import CheckReport, check_partner
@@ -95,11 +95,7 @@ def check_command(
                 f"No partner {partner!r} in {path}; it configures {', '.join(sorted(configs))}."
             )
         report = await check_partner(configs[partner], surname)
-        audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
-        try:
-            await audit.append(_event(report, surname))
-        finally:
-            await audit.aclose()
+        await append_once(engine, _event(report, surname), settings.audit_write_timeout_seconds)
         return report
 
     report, _ = run_on_database(data_dir, run, unusable=(AuditUnavailable, asyncio.TimeoutError))

@@ -45,6 +45,7 @@ __all__ = [
     "AuditUnavailable",
     "StoredEvent",
     "VerifyResult",
+    "append_once",
     "check_purge",
     "create_audit_schema",
 ]
@@ -61,6 +62,20 @@ async def create_audit_schema(engine: AsyncEngine) -> None:
         await migrate_database(engine)
     except Exception as exc:
         raise AuditUnavailable(f"Cannot create the audit tables: {describe(exc)}") from exc
+
+
+async def append_once(engine: AsyncEngine, event: AuditEvent, write_timeout: float) -> StoredEvent:
+    """One event from a short-lived caller (an operator's command): a store opened for it and closed after.
+    The command shows its effect only once this has returned.
+
+    Raises:
+        AuditUnavailable: as `AuditStore.append`.
+    """
+    store = AuditStore(engine, write_timeout=write_timeout)
+    try:
+        return await store.append(event)
+    finally:
+        await store.aclose()
 
 
 class AuditStore:

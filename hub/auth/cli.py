@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub._cli import data_dir_option, run_on_database, settings_for
 from hub.audit.errors import AuditUnavailable
 from hub.audit.events import AuditEvent
-from hub.audit.store import AuditStore
+from hub.audit.store import append_once
 from hub.auth.clients import ClientError, ClientRecord
 from hub.auth.documents import TrustedDocument
 from hub.auth.issuers import IssuerConfigError
@@ -283,11 +283,7 @@ def _operator_event(
 
 async def _audited(settings: HubSettings, engine: AsyncEngine, event: AuditEvent) -> None:
     """Write an operator's audit event; the command's effect is shown only once it is written."""
-    audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
-    try:
-        await audit.append(event)
-    finally:
-        await audit.aclose()
+    await append_once(engine, event, settings.audit_write_timeout_seconds)
 
 
 @click.group()

@@ -161,12 +161,11 @@ def create_app(
         settings.webhook_retry_seconds,
         settings.webhook_max_attempts,
     )
+    person_ids = PersonIds(auth.person_id_keys)
     poller = Poller(
-        partner_set, watches, audit, auth.clients, policy, broker, settings.watch_poll_seconds, webhooks, None
+        partner_set, watches, audit, auth.clients, policy, broker, webhooks=webhooks, person_ids=person_ids
     )
     schema = create_schema(settings)
-    person_ids = PersonIds(auth.person_id_keys)
-    poller.person_ids = person_ids
     rate_limits = RateLimits(settings)
     graphql = GraphQLEndpoint(
         schema,

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub._cli import data_dir_option, run_on_database
 from hub.audit.events import AuditEvent
-from hub.audit.store import AuditStore
+from hub.audit.store import append_once
 from hub.auth.clients import ClientStore, UnknownClient
 from hub.config.settings import HubSettings
 from hub.watches.webhooks import Webhooks
@@ -41,11 +41,7 @@ async def _audited(
         denied_fields=(), disclosed=(), failed_partners=(), outcome="webhook-changed", http_status=0,
         latency_ms=0.0,
     )  # fmt: skip
-    audit = AuditStore(engine, write_timeout=settings.audit_write_timeout_seconds)
-    try:
-        await audit.append(event)
-    finally:
-        await audit.aclose()
+    await append_once(engine, event, settings.audit_write_timeout_seconds)
 
 
 @click.group()

@@ -1,9 +1,9 @@
 """Change detection: read each partner's change feed, match what is new to the watches, and tell the watchers.
 
-Every `interval` seconds the poller asks each partner offering `changes` what it recorded since its cursor
-(kept in the hub's database, so a restart loses nothing and replays nothing), through the partner's guard
-(breaker, timeout, retries), as any lookup. A change about a person some live watch names (by the
-partner's record id, among the watch's source records), of a kind the watch is for, fires that watch:
+Every `poll_interval` seconds of its own the poller asks each partner offering `changes` what it recorded
+since its cursor (kept in the hub's database, so a restart loses nothing and replays nothing), through the
+partner's guard (breaker, timeout, retries), as any lookup. A change about a person some live watch names
+(by the partner's record id, among the watch's source records), of a kind the watch is for, fires it:
 
 1. the watcher's rights are read now, not when the watch was made: its client's current scopes, capped by
    the sharing policy for its kind of organisation, and the record rules (a revoked client is told nothing;
@@ -136,12 +136,12 @@ class Poller:
         clients: ClientStore,
         policy: SharingPolicy,
         broker: Broker,
-        interval: float,
+        *,
         webhooks: Webhooks | None = None,
         person_ids: PersonIds | None = None,
     ) -> None:
         self.partners, self.watches, self.audit, self.clients = partners, watches, audit, clients
-        self.policy, self.broker, self.interval = policy, broker, interval
+        self.policy, self.broker = policy, broker
         self.webhooks, self.person_ids = webhooks, person_ids
         #: This process, as the holder of partners' feed leases.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -210,7 +210,7 @@ class Poller:
             for watch in watches
             if (name, change.person_record_id) in watch.sources and change.kind.value in watch.kinds
         ]
-        rights = {w.client_id: await self._rights(w.client_id) for w, _ in due}
+        rights = {client: await self._rights(client) for client in {w.client_id for w, _ in due}}
         wanted: dict[Capability, set[str]] = {}
         for watch, change in due:
             granted = rights[watch.client_id]

@@ -136,7 +136,7 @@ async def test_one_reader_per_partner_feed_however_many_replicas(
     hub: HubClient, own_eastvale: Partner
 ) -> None:
     store, first = hub.app.state.watches, hub.app.state.poller
-    second = Poller(first.partners, store, first.audit, first.clients, first.policy, Broker(), first.interval)
+    second = Poller(first.partners, store, first.audit, first.clients, first.policy, Broker())
     darren = await person(hub, "Kilbride")
     await hub.query(WATCH, {"id": darren["id"], "kinds": ["CUSTODY"]})
     await told(hub, "investigator")  # the first replica takes the lease and the cursor
