@@ -107,15 +107,14 @@ async def run(
                     if n.record.id in arrested:
                         latencies.append(time.perf_counter() - arrested.pop(n.record.id))
     partner.stop()
-    cpu = polls
     return {
         "changes": float(changes),
         "watches": float(watches),
         "p50_ms": median(latencies) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "polls": float(len(polls)),
-        "poll_cpu_ms_p50": median(cpu) * 1000 if cpu else 0.0,
-        "poll_cpu_ms_max": max(cpu) * 1000 if cpu else 0.0,
+        "poll_cpu_ms_p50": median(polls) * 1000 if polls else 0.0,
+        "poll_cpu_ms_max": max(polls) * 1000 if polls else 0.0,
     }
 
 
