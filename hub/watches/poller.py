@@ -198,7 +198,7 @@ class Poller:
         notifications = await self._fire(name, page.changes) if page.changes else []
         for notification in notifications:  # audited, every one: now they may be told
             self.broker.publish(notification)
-            await self._queue_webhook(notification)
+        await self._queue_webhooks(notifications)
         await self.watches.set_cursor(name, page.cursor)
         return notifications
 
@@ -246,18 +246,23 @@ class Poller:
         await asyncio.gather(*(self.audit.append(self._event(n)) for n in notifications))
         return notifications
 
-    async def _queue_webhook(self, n: Notification) -> None:
-        """Queue the notification for the watcher's webhook, if its client has one (`webhooks`)."""
-        if self.webhooks is None or self.person_ids is None:
+    async def _queue_webhooks(self, notifications: Sequence[Notification]) -> None:
+        """Queue each notification for its watcher's webhook, where its client has one (`webhooks`): each
+        client's endpoint looked up once per poll."""
+        if self.webhooks is None or self.person_ids is None or not notifications:
             return
-        if await self.webhooks.endpoint(n.watch.client_id) is None:
+        clients = {n.watch.client_id for n in notifications}
+        hooked = {client for client in clients if await self.webhooks.endpoint(client) is not None}
+        if not hooked:
             return
         await self.person_ids.keys.fresh()
-        person_id = self.person_ids.encode(n.watch.sources)
-        payload = event_payload(
-            n.event_id, n.watch.watch_id, person_id, n.kind.value, n.partner, n.record, n.detected_at
-        )
-        await self.webhooks.enqueue(n.event_id, n.watch.client_id, payload)
+        for n in notifications:
+            if n.watch.client_id in hooked:
+                person_id = self.person_ids.encode(n.watch.sources)
+                payload = event_payload(
+                    n.event_id, n.watch.watch_id, person_id, n.kind.value, n.partner, n.record, n.detected_at
+                )
+                await self.webhooks.enqueue(n.event_id, n.watch.client_id, payload)
 
     async def _rights(self, client_id: str) -> tuple[Principal, frozenset[str]] | None:
         """The client's principal and effective scopes now; None if it is revoked or gone."""
