@@ -293,8 +293,16 @@ def demo_stack(database_url: str, redis_url: str, replicas: int, people: int, da
     "--person", required=True, help='Who Eastvale arrests: "Forenames Surname", e.g. "Darren Kilbride".'
 )
 @click.option("--reason", default="Wanted on warrant", show_default=True, help="The arrest's reason.")
+@click.option(
+    "--as-new",
+    "as_new",
+    metavar="NAME",
+    help='Eastvale does not find him and makes a new subject record under NAME (e.g. "Daren Kilbride"), with '
+    "his date of birth and sex and no PNC number, as a custody suite does: a watch on him is told of it by "
+    "entity resolution.",
+)
 @data_dir_option
-def demo_arrest(person: str, reason: str, data_dir: Path) -> None:
+def demo_arrest(person: str, reason: str, as_new: str | None, data_dir: Path) -> None:
     """Make the running demo's Eastvale arrest someone now (its custody system records it, and its change
     feed shows it): what a watch on that person is then told (docs/notifications.md)."""
     import tomllib
@@ -310,21 +318,39 @@ def demo_arrest(person: str, reason: str, data_dir: Path) -> None:
             f"No running demo's Eastvale in {partners_file}: start `hub demo` first."
         ) from None
     forenames, _, surname = person.strip().rpartition(" ")
-    query = "query($s: String) { findSubjects(surname: $s, limit: 50) { ref forenames surname } }"
+    query = "query($s: String) { findSubjects(surname: $s, limit: 50) { ref forenames surname born sex } }"
     try:
         found = httpx.post(endpoint, json={"query": query, "variables": {"s": surname}}, timeout=10).json()
-        refs = [
-            s["ref"]
+        subjects = [
+            s
             for s in found["data"]["findSubjects"]
             if not forenames or (s["forenames"] or "").lower().startswith(forenames.lower())
         ]
-        if not refs:
+        if not subjects:
             raise click.ClickException(f"Eastvale holds no {person!r}.")
+        body: dict[str, object] = {"reason": reason, "offences": [{"code": "W1", "wording": reason}]}
+        if as_new:
+            new_forenames, _, new_surname = as_new.strip().rpartition(" ")
+            sex = {"MALE": "M", "FEMALE": "F"}.get(subjects[0]["sex"] or "")
+            body["subject"] = {
+                "surname": new_surname,
+                "forenames": new_forenames or None,
+                "dateOfBirth": subjects[0]["born"],
+                "sex": sex,
+            }
+        else:
+            body["subjectRef"] = subjects[0]["ref"]
         base = endpoint.rsplit("/graphql", 1)[0]
-        body = {"subjectRef": refs[0], "reason": reason, "offences": [{"code": "W1", "wording": reason}]}
         made = httpx.post(f"{base}/_demo/arrests", json=body, timeout=10)
     except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
         raise click.ClickException(f"Eastvale at {endpoint} did not answer as expected: {exc}") from None
     if made.status_code != 201:
         raise click.ClickException(f"Eastvale refused the arrest: {made.text[:200]}")
-    click.echo(f"Eastvale arrested {person} ({refs[0]}): custody record {made.json()['ref']}.")
+    answer = made.json()
+    if as_new:
+        click.echo(
+            f"Eastvale arrested {person} as a new subject, {as_new} ({answer['subjectRef']}): custody record "
+            f"{answer['ref']}."
+        )
+    else:
+        click.echo(f"Eastvale arrested {person} ({answer['subjectRef']}): custody record {answer['ref']}.")

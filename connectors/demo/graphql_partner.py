@@ -325,7 +325,10 @@ async def _concerns(info: strawberry.Info, subject_refs: list[strawberry.ID]) ->
 
 @strawberry.type(description="A record Eastvale added or changed: its kind, its ref, and its subject's ref.")
 class Change:
-    kind: str = strawberry.field(description="CUSTODY, CONCERN, FLAG or INTELLIGENCE_LOG.")
+    kind: str = strawberry.field(
+        description="SUBJECT (a new subject: ref and subjectRef are its ref), CUSTODY, CONCERN, FLAG or "
+        "INTELLIGENCE_LOG."
+    )
     ref: strawberry.ID
     subject_ref: strawberry.ID
 
@@ -337,6 +340,7 @@ class ChangeFeed:
 
 
 _CHANGE_KINDS = {
+    "person": "SUBJECT",
     "custody": "CUSTODY",
     "safeguarding": "CONCERN",
     "warning": "FLAG",
@@ -414,19 +418,35 @@ async def _health(request: Request) -> JSONResponse:
 
 async def _arrest(request: Request) -> JSONResponse:
     """Demo only (`hub demo arrest`): Eastvale arrests someone now. JSON {subjectRef, reason, offences:
-    [{code, wording}], suite?, authorisedBy?}; answers {ref} (201), or 400 with {error}."""
+    [{code, wording}], suite?, authorisedBy?}, or with `subject`: {surname, forenames?, dateOfBirth?, sex?,
+    pncNumber?} in place of subjectRef, for someone its records do not hold yet (a new subject is made first,
+    as a custody suite does). Answers {ref, subjectRef} (201), or 400 with {error}."""
+    store: DemoStore = request.app.state.store
     try:
         body = await request.json()
-        ref, reason = str(body["subjectRef"]), str(body["reason"])
+        reason = str(body["reason"])
         offences = [(str(o["code"]), str(o["wording"])) for o in body.get("offences", [])]
-    except (ValueError, KeyError, TypeError) as exc:
-        return JSONResponse({"error": f"expected {{subjectRef, reason, offences}}: {exc}"}, 400)
-    store: DemoStore = request.app.state.store
-    if not await store.nominals([ref]):
+        new = body.get("subject")
+        if new is not None:
+            born = new.get("dateOfBirth")
+            person = (
+                str(new["surname"]),
+                str(new["forenames"]) if new.get("forenames") else None,
+                date.fromisoformat(born) if born else None,
+                str(new["sex"]) if new.get("sex") else None,
+                str(new["pncNumber"]) if new.get("pncNumber") else None,
+            )
+        else:
+            ref = str(body["subjectRef"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return JSONResponse({"error": f"expected {{subjectRef or subject, reason, offences}}: {exc}"}, 400)
+    if new is not None:
+        ref = await store.add_person(*person)
+    elif not await store.nominals([ref]):
         return JSONResponse({"error": f"no subject {ref!r}"}, 400)
     suite, officer = str(body.get("suite", "Eastvale Central")), str(body.get("authorisedBy", "PS 4410 Barr"))
     custody_ref = await store.add_custody(ref, reason, offences, suite, officer)
-    return JSONResponse({"ref": custody_ref}, 201)
+    return JSONResponse({"ref": custody_ref, "subjectRef": ref}, 201)
 
 
 def create_app(database_url: str, faults: instrument.Faults | None = None) -> Starlette:

@@ -147,6 +147,38 @@ class DemoStore:
             rows = [dict(r._mapping) for r in (await conn.execute(query)).all()]
         return rows, head
 
+    async def add_person(
+        self,
+        surname: str,
+        forenames: str | None,
+        birth_date: date | None,
+        sex: str | None = None,
+        pnc_ref: str | None = None,
+    ) -> str:
+        """A new nominal record (made now, as a custody suite makes one for someone it cannot find in its
+        own records), recorded in the change feed as a `person`; its ref."""
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        async with self.engine.begin() as conn:
+            count = int(await conn.scalar(select(func.count()).select_from(t.nominal)) or 0)
+            ref = f"NM-{now:%y%m%d}-{count + 1:06d}"
+            await conn.execute(
+                t.nominal.insert().values(
+                    nominal_ref=ref,
+                    surname=surname,
+                    forenames=forenames,
+                    surname_key=t.search_key(surname),
+                    birth_date=birth_date,
+                    sex=sex,
+                    pnc_ref=pnc_ref,
+                )
+            )
+            await conn.execute(
+                t.record_change.insert().values(
+                    record_kind="person", record_ref=ref, nominal_ref=ref, changed_at=now
+                )
+            )
+        return ref
+
     async def add_custody(
         self,
         nominal_ref: str,

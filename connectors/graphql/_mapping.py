@@ -270,6 +270,7 @@ CHANGES = """query HubChanges($after: String, $limit: Int!) {
 }"""
 #: Eastvale's kinds of change, as the hub's record kinds; a kind it does not know is passed over.
 _CHANGE_KINDS = {
+    "SUBJECT": Capability.PEOPLE,
     "CUSTODY": Capability.CUSTODY,
     "CONCERN": Capability.SAFEGUARDING,
     "FLAG": Capability.MARKERS,

@@ -190,6 +190,7 @@ def read_safeguarding(partner: str, item: Any, where: str) -> tuple[str, Safegua
 
 #: The feed's kinds of record, as the hub's; a kind it does not know is passed over.
 _CHANGE_KINDS = {
+    "person": Capability.PEOPLE,
     "custody": Capability.CUSTODY,
     "safeguarding": Capability.SAFEGUARDING,
     "warning": Capability.MARKERS,

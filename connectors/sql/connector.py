@@ -314,6 +314,8 @@ class SqlConnector(FetchingConnector):
 
 #: What a change feed's kind column says, as the hub's record kinds.
 _CHANGE_KINDS = {
+    "person": Capability.PEOPLE,
+    "nominal": Capability.PEOPLE,
     "custody": Capability.CUSTODY,
     "safeguarding": Capability.SAFEGUARDING,
     "warning": Capability.MARKERS,

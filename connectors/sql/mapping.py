@@ -195,7 +195,8 @@ class SafeguardingColumns(Section):
 @dataclass(frozen=True, slots=True)
 class ChangeColumns(Section):
     """The partner's change feed, if it keeps one: a row per record added or changed, in sequence order.
-    `kind` holds custody, safeguarding, warning or intelligence (other kinds are passed over). Without a
+    `kind` holds person (or nominal: a new person record, whose own id is both `record_id` and `nominal_id`),
+    custody, safeguarding, warning or intelligence (other kinds are passed over). Without a
     table (the default), the partner offers no change feed."""
 
     optional: ClassVar[frozenset[str]] = frozenset({"table"})

@@ -53,7 +53,8 @@ class Disclosure:
     Attributes:
         partner: The partner the record came from.
         kind: "person", "marker", "intelligence", "custody", "safeguarding", or "match" (a hit / no-hit
-            check matched the record: the caller learnt only that it exists).
+            check matched the record, or a watch was told a new record is its person: the caller learnt
+            only that it exists).
         record_id: The record's id at the partner (for markers: the person's record id).
         person_record_id: The partner's record id of the person it belongs to (for "person": `record_id`).
     """

@@ -20,6 +20,8 @@ from hub.auth.principal import Principal
 from hub.errors import TOO_MANY_WATCHES, WATCH_NOT_ALLOWED, WATCH_NOT_FOUND, BadUserInput, HubError
 from hub.schema.context import Info
 from hub.schema.records import CustodyRecord, IntelligenceReport, SafeguardingConcern, WarningMarker
+from hub.watches.matching import Match
+from hub.watches.matching import MatchedBy as MatchedBy_
 from hub.watches.poller import Notification
 from hub.watches.poller import Subscription as Subscription_
 from hub.watches.store import TooManyWatches, WatchNotFound, WatchRecord, WatchStore
@@ -41,6 +43,11 @@ class WatchLimit(HubError):
 
 @strawberry.enum(description="A kind of record a watch is told about.")
 class WatchKind(enum.Enum):
+    PEOPLE = strawberry.enum_value(
+        Capability.PEOPLE.value,
+        description="A partner newly holds a record of the person, matched to them by entity resolution (the "
+        "same PNC ID, or a close name and the same date of birth): the watch then covers that record too.",
+    )
     MARKERS = Capability.MARKERS.value
     INTELLIGENCE = Capability.INTELLIGENCE.value
     CUSTODY = Capability.CUSTODY.value
@@ -167,6 +174,32 @@ class WatchQueries:
         return [Watch.of(record, info) for record in found]
 
 
+@strawberry.enum(description="How a partner's new record was matched to the person watched.")
+class MatchedBy(enum.Enum):
+    PNC_ID = strawberry.enum_value(MatchedBy_.PNC_ID.value, description="The same PNC ID.")
+    NAME_AND_DATE_OF_BIRTH = strawberry.enum_value(
+        MatchedBy_.NAME_AND_DATE_OF_BIRTH.value,
+        description="A close name (spelling, initials, diminutives allowed) and the same date of birth.",
+    )
+
+
+@strawberry.type(
+    description="A partner's new record of the person watched. Read it, with the rest of the person, through "
+    "person(id: personId): the event's personId names it.",
+    directives=type_scopes(["watch:write"]),
+)
+class MatchedRecord:
+    record_id: str = strawberry.field(description="The record's identifier in the partner's system.")
+    matched_by: MatchedBy = strawberry.field(description="What it was matched on.")
+    confidence: float = strawberry.field(description="How sure the match is, from 0.85 to 1.0.")
+
+    @classmethod
+    def of(cls, match: Match) -> MatchedRecord:
+        return cls(
+            record_id=match.record_id, matched_by=MatchedBy(match.by.value), confidence=match.confidence
+        )
+
+
 @strawberry.type(
     description="What a watch was told: a record a partner newly holds about the person watched. One of the "
     "record fields is set, for `kind`.",
@@ -186,6 +219,9 @@ class PersonEvent:
     safeguarding: SafeguardingConcern | None = strawberry.field(description="For SAFEGUARDING.")
     intelligence: IntelligenceReport | None = strawberry.field(description="For INTELLIGENCE.")
     warning_marker: WarningMarker | None = strawberry.field(description="For MARKERS.")
+    matched_record: MatchedRecord | None = strawberry.field(
+        description="For PEOPLE: the partner's new record of the person (personId names it from now on)."
+    )
 
     @classmethod
     def of(cls, n: Notification, info: Info) -> PersonEvent:
@@ -202,6 +238,7 @@ class PersonEvent:
             safeguarding=SafeguardingConcern.of(record) if n.kind is Capability.SAFEGUARDING else None,
             intelligence=IntelligenceReport.of(record) if n.kind is Capability.INTELLIGENCE else None,
             warning_marker=WarningMarker.of(record) if n.kind is Capability.MARKERS else None,
+            matched_record=MatchedRecord.of(record) if n.kind is Capability.PEOPLE else None,
         )
 
 

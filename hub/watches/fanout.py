@@ -10,75 +10,32 @@ process that detected them (`Broker` alone). The records travel as the canonical
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import enum
 import json
 import logging
-import types
-import typing
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from redis.asyncio import Redis
 
 from connectors import canonical
 from connectors.contract import Capability
+from hub.watches.matching import Match
 from hub.watches.poller import Broker, Notification
 from hub.watches.store import WatchRecord
+from hub.watches.wire import from_wire, to_wire
 
-__all__ = ["CHANNEL", "RedisFanout", "from_wire", "to_wire"]
+__all__ = ["CHANNEL", "RedisFanout"]
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "hub:person-events"
 #: The canonical record type of each kind, to read a record back.
 _RECORD_TYPES: dict[Capability, type] = {
+    Capability.PEOPLE: Match,
     Capability.MARKERS: canonical.WarningMarker,
     Capability.INTELLIGENCE: canonical.IntelligenceReport,
     Capability.CUSTODY: canonical.CustodyRecord,
     Capability.SAFEGUARDING: canonical.SafeguardingConcern,
 }
-
-
-def to_wire(value: Any) -> Any:
-    """A dataclass (canonical record, watch), enum or date as JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_wire(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [to_wire(v) for v in value]
-    return value
-
-
-def from_wire(annotation: Any, value: Any) -> Any:
-    """`value` (JSON) read back as `annotation`: dataclasses field by field, enums, dates, tuples, options."""
-    if value is None:
-        return None
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return from_wire(options[0], value)
-    if origin is tuple:
-        item = typing.get_args(annotation)[0]
-        if len(typing.get_args(annotation)) == 2 and typing.get_args(annotation)[1] is Ellipsis:
-            return tuple(from_wire(item, v) for v in value)
-        return tuple(from_wire(a, v) for a, v in zip(typing.get_args(annotation), value, strict=True))
-    if isinstance(annotation, type):
-        if dataclasses.is_dataclass(annotation):
-            hints = typing.get_type_hints(annotation)
-            return annotation(
-                **{f.name: from_wire(hints[f.name], value[f.name]) for f in dataclasses.fields(annotation)}
-            )
-        if issubclass(annotation, enum.Enum):
-            return annotation(value)
-        if annotation is datetime:
-            return datetime.fromisoformat(value)
-        if annotation is date:
-            return date.fromisoformat(value)
-    return value
 
 
 def _encode(n: Notification) -> str:

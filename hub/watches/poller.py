@@ -14,6 +14,10 @@ partner's guard (breaker, timeout, retries), as any lookup. A change about a per
    told: if the audit trail cannot be written, nothing is told and the cursor stays, to try again;
 4. the notification goes to the watcher's subscriptions (`Broker`).
 
+A new people record in a partner's feed is first matched to the watches by entity resolution
+(`hub.watches.matching`): a match tells the watches for PEOPLE of it (audited alike), and adds the record to
+the watch's person, so that the rest of the page about it (the arrest that made it) fires the watch too.
+
 A partner's cursor moves on only once its page has been handled. A new partner starts from now: history is
 never replayed to watches made after it.
 """
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.canonical import PersonRecord
 from connectors.contract import Capability, Change, ChangePage
 from hub.access.policy import SharingPolicy, satisfies
 from hub.audit.events import AuditEvent, Disclosure
@@ -40,6 +45,7 @@ from hub.auth.principal import Principal
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
 from hub.federation.resilience import Attempts
+from hub.watches.matching import KEYS_LEASE, Matched, Matcher
 from hub.watches.store import WatchRecord, WatchStore
 from hub.watches.webhooks import Webhooks, event_payload
 
@@ -50,6 +56,7 @@ log = logging.getLogger(__name__)
 #: What a watcher needs to be told of each kind of record: the same scopes as the Person field that reads
 #: it (a test keeps the two the same).
 KIND_SCOPES: Mapping[Capability, tuple[frozenset[str], ...]] = {
+    Capability.PEOPLE: (frozenset({"person:read"}),),
     Capability.MARKERS: (frozenset({"markers:read"}), frozenset({"markers:health"})),
     Capability.INTELLIGENCE: (frozenset({"intel:read"}),),
     Capability.CUSTODY: (frozenset({"custody:read"}),),
@@ -57,6 +64,7 @@ KIND_SCOPES: Mapping[Capability, tuple[frozenset[str], ...]] = {
 }
 #: The audit trail's name for a disclosed record of each kind (`hub.audit.events.Disclosure`).
 _DISCLOSED_AS = {
+    Capability.PEOPLE: "match",  # that the partner holds a record of the person: its id, nothing more
     Capability.MARKERS: "marker",
     Capability.INTELLIGENCE: "intelligence",
     Capability.CUSTODY: "custody",
@@ -145,6 +153,7 @@ class Poller:
         self.webhooks, self.person_ids = webhooks, person_ids
         #: This process, as the holder of partners' feed leases.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.matcher = Matcher(watches, self._people)
 
     def feeds(self) -> list[str]:
         """The partners that offer a change feed."""
@@ -169,6 +178,7 @@ class Poller:
     async def poll_once(self, names: list[str] | None = None) -> list[Notification]:
         """One poll of these feeds (by default every one), at once; the notifications told."""
         names = self.feeds() if names is None else names
+        await self.key_sources()
         results = await asyncio.gather(*(self.poll(name) for name in names), return_exceptions=True)
         told: list[Notification] = []
         for name, result in zip(names, results, strict=True):
@@ -183,6 +193,25 @@ class Poller:
     async def _guarded(self, name: str, kind: str, call: Any) -> Any:
         return await self.partners.guards[name].call(kind, call, idempotent=True, attempts=Attempts())
 
+    async def _people(self, name: str, ids: Sequence[str]) -> Mapping[str, PersonRecord]:
+        """People records of one partner by id (none from a partner gone from the partners file, or that
+        does not give people records by id)."""
+        connector = self.partners.connectors.get(name)
+        if connector is None or Capability.PEOPLE not in connector.capabilities or not ids:
+            return {}
+        wanted = {Capability.PEOPLE: list(ids)}
+        fetched = await self._guarded(name, "people", lambda: connector.fetch(wanted))
+        return dict(fetched.get(Capability.PEOPLE, {}))
+
+    async def key_sources(self) -> None:
+        """Read the blocking keys of watched records not keyed yet (`Matcher.key_sources`), on one replica
+        at a time; a failure is logged, and tried again at the next poll."""
+        try:
+            if await self.watches.lease(KEYS_LEASE, self.holder, 30.0):
+                await self.matcher.key_sources()
+        except Exception as exc:
+            log.warning("the watched records' keys could not be read, tried again next poll: %s", exc)
+
     async def poll(self, name: str) -> list[Notification]:
         """Read one partner's feed since its cursor and fire the watches it concerns."""
         connector = self.partners.connectors[name]
@@ -195,34 +224,62 @@ class Poller:
         if cursor is None:  # a new reader: from now on
             await self.watches.set_cursor(name, page.cursor)
             return []
-        notifications = await self._fire(name, page.changes) if page.changes else []
+        born = sorted({c.record_id for c in page.changes if c.kind is Capability.PEOPLE})
+        matches = await self.matcher.match(name, await self._people(name, born)) if born else []
+        others = [c for c in page.changes if c.kind is not Capability.PEOPLE]
+        notifications = await self._fire(name, others, matches) if others or matches else []
+        await self.matcher.adopt(matches)  # audited: now the watches may grow
         for notification in notifications:  # audited, every one: now they may be told
             self.broker.publish(notification)
         await self._queue_webhooks(notifications)
         await self.watches.set_cursor(name, page.cursor)
         return notifications
 
-    async def _fire(self, name: str, changes: Sequence[Change]) -> list[Notification]:
-        watches = await self.watches.live_on(name, {c.person_record_id for c in changes})
+    async def _fire(
+        self, name: str, changes: Sequence[Change], matches: Sequence[Matched] = ()
+    ) -> list[Notification]:
+        """The notifications of one page of a partner's feed: its records' changes (`changes`) and the new
+        people records matched to watches (`matches`, whose watches name those records already), each
+        checked against its watcher's rights, and all of them audited."""
+        grown = {m.watch.watch_id: m.watch for m in matches}
+        stored = await self.watches.live_on(name, {c.person_record_id for c in changes})
+        watches = [grown.pop(w.watch_id, w) for w in stored] + list(grown.values())
         due = [
             (watch, change)
             for change in changes
             for watch in watches
             if (name, change.person_record_id) in watch.sources and change.kind.value in watch.kinds
         ]
-        rights = {client: await self._rights(client) for client in {w.client_id for w, _ in due}}
+        told_of_match = [(m.watch, m.match) for m in matches if Capability.PEOPLE.value in m.watch.kinds]
+        clients = {w.client_id for w, _ in due} | {w.client_id for w, _ in told_of_match}
+        rights = {client: await self._rights(client) for client in clients}
+        connector = self.partners.connectors[name]
+        now = datetime.now(UTC)
+
+        def notification(
+            watch: WatchRecord, kind: Capability, person_record_id: str, record: Any
+        ) -> Notification:
+            return Notification(
+                str(uuid.uuid4()), watch, kind, name, connector.title, person_record_id, record, now
+            )
+
+        notifications = [
+            notification(watch, Capability.PEOPLE, match.record_id, match)
+            for watch, match in told_of_match
+            if (granted := rights[watch.client_id]) is not None
+            and satisfies(KIND_SCOPES[Capability.PEOPLE], granted[1])
+        ]
         wanted: dict[Capability, set[str]] = {}
         for watch, change in due:
             granted = rights[watch.client_id]
             if granted is not None and satisfies(KIND_SCOPES[change.kind], granted[1]):
                 wanted.setdefault(change.kind, set()).add(change.person_record_id)
-        if not wanted:
-            return []
-        connector = self.partners.connectors[name]
-        asked = {kind: sorted(ids) for kind, ids in wanted.items()}
-        fetched = await self._guarded(name, "+".join(k.value for k in asked), lambda: connector.fetch(asked))
-        notifications = []
-        now = datetime.now(UTC)
+        fetched: Mapping[Capability, Mapping[str, Any]] = {}
+        if wanted:
+            asked = {kind: sorted(ids) for kind, ids in wanted.items()}
+            fetched = await self._guarded(
+                name, "+".join(k.value for k in asked), lambda: connector.fetch(asked)
+            )
         for watch, change in due:
             granted = rights[watch.client_id]
             if granted is None or change.kind not in wanted:
@@ -231,17 +288,7 @@ class Poller:
             for record in self._records(fetched, change):
                 if not self._visible(record, change.kind, principal, scopes):
                     continue
-                notification = Notification(
-                    event_id=str(uuid.uuid4()),
-                    watch=watch,
-                    kind=change.kind,
-                    partner=name,
-                    partner_title=connector.title,
-                    person_record_id=change.person_record_id,
-                    record=record,
-                    detected_at=now,
-                )
-                notifications.append(notification)
+                notifications.append(notification(watch, change.kind, change.person_record_id, record))
         # Every firing in the audit trail before any is told; appended together, they share one commit.
         await asyncio.gather(*(self.audit.append(self._event(n)) for n in notifications))
         return notifications

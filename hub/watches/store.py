@@ -9,21 +9,22 @@ nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.principal import Principal
 from hub.watches.tables import partner_cursor, watch, watch_source
 
-__all__ = ["TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore", "aware"]
+__all__ = ["SourceKeys", "TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore", "aware"]
 
 
 class WatchNotFound(LookupError):
@@ -32,6 +33,14 @@ class WatchNotFound(LookupError):
 
 class TooManyWatches(Exception):
     """The client already runs as many live watches as it may."""
+
+
+@dataclass(frozen=True)
+class SourceKeys:
+    """A watched source record's blocking keys for entity resolution (`hub.watches.matching`)."""
+
+    pnc_id: str | None
+    date_of_birth: date | None
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,106 @@ class WatchStore:
                 )
             ).all()
         return [WatchRecord.of(row) for row in rows]
+
+    async def unkeyed(self, limit: int) -> list[tuple[str, str]]:
+        """Source records of live watches whose blocking keys have not been read yet (at most `limit`)."""
+        query = (
+            select(watch_source.c.partner, watch_source.c.record_id)
+            .join(watch, watch.c.watch_id == watch_source.c.watch_id)
+            .where(watch_source.c.keyed_at.is_(None), _live(datetime.now(UTC)))
+            .distinct()
+            .order_by(watch_source.c.partner, watch_source.c.record_id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [(str(p), str(r)) for p, r in (await conn.execute(query)).all()]
+
+    async def set_keys(self, keys: Mapping[tuple[str, str], SourceKeys]) -> None:
+        """Record source records' blocking keys (every watch's row for each record)."""
+        if not keys:
+            return
+        now = datetime.now(UTC)
+        statement = (
+            update(watch_source)
+            .where(
+                watch_source.c.partner == bindparam("b_partner"),
+                watch_source.c.record_id == bindparam("b_record_id"),
+            )
+            .values(pnc_id=bindparam("b_pnc_id"), date_of_birth=bindparam("b_birth"), keyed_at=now)
+        )
+        rows = [
+            {"b_partner": p, "b_record_id": r, "b_pnc_id": k.pnc_id, "b_birth": k.date_of_birth}
+            for (p, r), k in keys.items()
+        ]
+        async with self.engine.begin() as conn:
+            await conn.execute(statement, rows)
+
+    async def sharing_keys(
+        self, pnc_ids: Iterable[str], dates_of_birth: Iterable[date]
+    ) -> list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys]]]:
+        """The live watches with a source record holding one of these PNC IDs or dates of birth (by index),
+        each with every one of its source records' keys (unkeyed ones left out)."""
+        pncs, dates = sorted(set(pnc_ids)), sorted(set(dates_of_birth))
+        if not pncs and not dates:
+            return []
+        sharing = select(watch_source.c.watch_id).where(
+            or_(watch_source.c.pnc_id.in_(pncs), watch_source.c.date_of_birth.in_(dates))
+        )
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(watch).where(watch.c.watch_id.in_(sharing), _live(datetime.now(UTC)))
+                )
+            ).all()
+            found: dict[str, tuple[WatchRecord, dict[tuple[str, str], SourceKeys]]] = {
+                row.watch_id: (WatchRecord.of(row), {}) for row in rows
+            }
+            if found:
+                sources = await conn.execute(
+                    select(watch_source).where(
+                        watch_source.c.watch_id.in_(list(found)), watch_source.c.keyed_at.is_not(None)
+                    )
+                )
+                for s in sources:
+                    found[s.watch_id][1][(s.partner, s.record_id)] = SourceKeys(s.pnc_id, s.date_of_birth)
+        return list(found.values())
+
+    async def add_source(
+        self, watch_id: str, partner: str, record_id: str, keys: SourceKeys
+    ) -> WatchRecord | None:
+        """Add a partner's record to a live watch's person (found to be the same person); the watch as it now
+        is, or None if it has ended meanwhile. A record it already names is left as it is."""
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            # Row-locked where the database can (PostgreSQL): two replicas adding sources to one watch at once
+            # both land.
+            row = (
+                await conn.execute(select(watch).where(watch.c.watch_id == watch_id).with_for_update())
+            ).first()
+            if row is None:
+                return None
+            record = WatchRecord.of(row)
+            if not record.live(now):
+                return None
+            if (partner, record_id) in record.sources:
+                return record
+            sources = (*record.sources, (partner, record_id))
+            await conn.execute(
+                update(watch)
+                .where(watch.c.watch_id == watch_id)
+                .values(sources=json.dumps([list(s) for s in sources]))
+            )
+            await conn.execute(
+                watch_source.insert().values(
+                    watch_id=watch_id,
+                    partner=partner,
+                    record_id=record_id,
+                    pnc_id=keys.pnc_id,
+                    date_of_birth=keys.date_of_birth,
+                    keyed_at=now,
+                )
+            )
+        return dataclasses.replace(record, sources=sources)
 
     async def lease(self, partner: str, holder: str, seconds: float) -> bool:
         """Whether `holder` may read `partner`'s feed for the next `seconds`: it holds the lease, or took it

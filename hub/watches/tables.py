@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text
 
 from hub.db import metadata
 
@@ -36,7 +36,16 @@ watch_source = Table(
     Column("watch_id", String(36), ForeignKey("watch.watch_id", ondelete="CASCADE"), primary_key=True),
     Column("partner", String(64), primary_key=True),
     Column("record_id", String(200), primary_key=True),
+    # The record's blocking keys, read from the partner by the poller (keyed_at: when; NULL: not yet): a new
+    # people record sharing one is compared with the watched person's records by entity resolution. Names
+    # are not kept: they are read from the partners when a candidate appears.
+    Column("pnc_id", String(16), nullable=True),
+    Column("date_of_birth", Date, nullable=True),
+    Column("keyed_at", DateTime(timezone=True), nullable=True),
     Index("ix_watch_source_record", "partner", "record_id"),
+    Index("ix_watch_source_pnc", "pnc_id"),
+    Index("ix_watch_source_birth", "date_of_birth"),
+    Index("ix_watch_source_unkeyed", "keyed_at"),
 )
 
 #: Where each partner's change feed was last read up to (the connector's opaque cursor; NULL: not yet), and

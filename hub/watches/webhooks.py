@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
-import enum
 import hashlib
 import hmac
 import json
@@ -28,7 +26,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.watches.store import aware as _aware
 from hub.watches.tables import webhook_delivery, webhook_endpoint
+from hub.watches.wire import to_wire
 
 __all__ = [
     "Delivery",
@@ -60,19 +59,6 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _plain(value: Any) -> Any:
-    """A canonical record (dataclasses, enums, dates) as JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def event_payload(
     event_id: str, watch_id: str, person_id: str, kind: str, partner: str, record: Any, at: datetime
 ) -> str:
@@ -87,7 +73,7 @@ def event_payload(
                 "personId": person_id,
                 "kind": kind,
                 "partner": partner,
-                "record": _plain(record),
+                "record": to_wire(record),
             },
         },
         separators=(",", ":"),

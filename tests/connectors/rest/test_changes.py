@@ -40,12 +40,17 @@ async def test_the_feed_starts_from_now_then_reads_what_is_added(own_southmoor: 
         store = DemoStore(database)
         try:
             ref = await store.add_referral("SM-000002", "CP", "Referral from school", False)
+            person = await store.add_person("Okafor", "Grace", None)
         finally:
             await store.aclose()
 
         page = await connector.changes(start.cursor, 100)
 
-        assert start.changes == [] and page.changes == [Change(Capability.SAFEGUARDING, "SM-000002", ref)]
+        assert start.changes == []
+        assert page.changes == [
+            Change(Capability.SAFEGUARDING, "SM-000002", ref),
+            Change(Capability.PEOPLE, person, person),
+        ]
         assert (await connector.changes(page.cursor, 100)).changes == []
 
 

@@ -21,12 +21,17 @@ async def test_the_feed_starts_from_now_then_reads_what_is_added(own_northshire:
         store = DemoStore(own_northshire)
         try:
             ref = await store.add_referral("NS000002", "CP", "Referral from school", False)
+            person = await store.add_person("Okafor", "Grace", None)
         finally:
             await store.aclose()
 
         page = await connector.changes(start.cursor, 100)
 
-        assert start.changes == [] and page.changes == [Change(Capability.SAFEGUARDING, "NS000002", ref)]
+        assert start.changes == []
+        assert page.changes == [
+            Change(Capability.SAFEGUARDING, "NS000002", ref),
+            Change(Capability.PEOPLE, person, person),
+        ]
         assert (await connector.changes(page.cursor, 100)).changes == []
         with pytest.raises(PartnerBadResponse, match="not a sequence number"):
             await connector.changes("not-a-cursor", 10)

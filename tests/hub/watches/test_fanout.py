@@ -14,8 +14,8 @@ import pytest
 
 from connectors.canonical import CustodyOutcome, CustodyRecord, Offence
 from hub.config.settings import HubSettings
-from hub.watches.fanout import from_wire, to_wire
 from hub.watches.store import WatchRecord
+from hub.watches.wire import from_wire, to_wire
 from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
