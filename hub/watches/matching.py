@@ -134,8 +134,9 @@ class Matcher:
     async def adopt(self, matches: Sequence[Matched]) -> None:
         """Add each matched record to its watch's person in the hub's database (a watch ended meanwhile is
         left as it is)."""
-        for m in matches:
-            await self.watches.add_source(m.watch.watch_id, m.partner, m.match.record_id, m.keys)
+        await self.watches.add_sources(
+            [(m.watch.watch_id, m.partner, m.match.record_id, m.keys) for m in matches]
+        )
 
     async def _read(self, wanted: Mapping[str, set[str]], why: str) -> dict[str, Mapping[str, PersonRecord]]:
         """Each partner's records of `wanted`, one request per partner, all at once; a partner that fails is

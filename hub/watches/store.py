@@ -9,7 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -250,42 +249,56 @@ class WatchStore:
                     found[s.watch_id][1][(s.partner, s.record_id)] = SourceKeys(s.pnc_id, s.date_of_birth)
         return list(found.values())
 
-    async def add_source(
-        self, watch_id: str, partner: str, record_id: str, keys: SourceKeys
-    ) -> WatchRecord | None:
-        """Add a partner's record to a live watch's person (found to be the same person); the watch as it now
-        is, or None if it has ended meanwhile. A record it already names is left as it is."""
+    async def add_sources(self, added: Sequence[tuple[str, str, str, SourceKeys]]) -> None:
+        """Add partners' records (watch id, partner, record id, keys) to live watches' persons (found to be
+        the same person), in one transaction. A record a watch already names, and a watch that has ended
+        meanwhile, are left as they are."""
+        if not added:
+            return
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             # Row-locked where the database can (PostgreSQL): two replicas adding sources to one watch at once
             # both land.
-            row = (
-                await conn.execute(select(watch).where(watch.c.watch_id == watch_id).with_for_update())
-            ).first()
-            if row is None:
-                return None
-            record = WatchRecord.of(row)
-            if not record.live(now):
-                return None
-            if (partner, record_id) in record.sources:
-                return record
-            sources = (*record.sources, (partner, record_id))
+            rows = await conn.execute(
+                select(watch)
+                .where(watch.c.watch_id.in_(sorted({a[0] for a in added})))
+                .order_by(watch.c.watch_id)
+                .with_for_update()
+            )
+            records = {row.watch_id: WatchRecord.of(row) for row in rows}
+            grown: dict[str, list[tuple[str, str]]] = {}
+            new_rows = []
+            for watch_id, partner, record_id, keys in added:
+                record = records.get(watch_id)
+                if record is None or not record.live(now):
+                    continue
+                sources = grown.setdefault(watch_id, list(record.sources))
+                if (partner, record_id) in sources:
+                    continue
+                sources.append((partner, record_id))
+                new_rows.append(
+                    {
+                        "watch_id": watch_id,
+                        "partner": partner,
+                        "record_id": record_id,
+                        "pnc_id": keys.pnc_id,
+                        "date_of_birth": keys.date_of_birth,
+                        "keyed_at": now,
+                    }
+                )
+            if not new_rows:
+                return
             await conn.execute(
                 update(watch)
-                .where(watch.c.watch_id == watch_id)
-                .values(sources=json.dumps([list(s) for s in sources]))
+                .where(watch.c.watch_id == bindparam("b_watch_id"))
+                .values(sources=bindparam("b_sources")),
+                [
+                    {"b_watch_id": w, "b_sources": json.dumps([list(s) for s in sources])}
+                    for w, sources in grown.items()
+                    if len(sources) > len(records[w].sources)
+                ],
             )
-            await conn.execute(
-                watch_source.insert().values(
-                    watch_id=watch_id,
-                    partner=partner,
-                    record_id=record_id,
-                    pnc_id=keys.pnc_id,
-                    date_of_birth=keys.date_of_birth,
-                    keyed_at=now,
-                )
-            )
-        return dataclasses.replace(record, sources=sources)
+            await conn.execute(watch_source.insert(), new_rows)
 
     async def lease(self, partner: str, holder: str, seconds: float) -> bool:
         """Whether `holder` may read `partner`'s feed for the next `seconds`: it holds the lease, or took it
