@@ -194,19 +194,24 @@ async def open_hub(
     """The hub in process, its own database a fresh SQLite file (in `data_dir`, else a temporary folder).
 
     The file starts as a copy of the template (migrated, the demo clients in it), unless `data_dir` already
-    holds a hub database; the lifespan then migrates it (nothing to do) and makes this hub's own keys.
+    holds a hub database; the lifespan then migrates it (nothing to do) and makes this hub's own keys. A
+    `database_url` the test's settings name (a private PostgreSQL database) is used instead, as it is.
     """
     with tempfile.TemporaryDirectory() as scratch:
         settings = settings or HubSettings()
-        update: dict[str, Any] = {"data_dir": data_dir or Path(scratch), "database_url": None}
+        own_database = "database_url" in settings.model_fields_set and settings.database_url is not None
+        update: dict[str, Any] = {"data_dir": data_dir or Path(scratch)}
+        if not own_database:
+            update["database_url"] = None
         if "watch_poll_seconds" not in settings.model_fields_set:
             # No background poll of the partners' change feeds unless a test asks: it would show in the
             # partners' request logs that tests count.
             update["watch_poll_seconds"] = 0
         settings = settings.model_copy(update=update)
         database = settings.data_dir / "hub.db"
-        assert settings.effective_database_url == f"sqlite+aiosqlite:///{database}"
-        if not database.exists():
+        if not own_database:
+            assert settings.effective_database_url == f"sqlite+aiosqlite:///{database}"
+        if not own_database and not database.exists():
             database.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(template_hub_database(), database)
         app = create_app(settings, partners=configs)

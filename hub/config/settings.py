@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from hub.access.purpose import DEFAULT_PURPOSES
 
@@ -354,6 +355,13 @@ class HubSettings(BaseSettings):
         description="How often the partners' change feeds are read for the watches (0: never, on this "
         "replica).",
     )
+    watch_fanout: Literal["auto", "redis", "postgres", "local"] = Field(
+        default="auto",
+        description="How a fired watch detected by one replica reaches the subscriptions of every other: "
+        "redis (pub/sub, on HUB_REDIS_URL), postgres (LISTEN/NOTIFY, on the hub's PostgreSQL database), or "
+        "local (this replica's own subscriptions only: one replica). auto: redis with HUB_REDIS_URL, else "
+        "postgres on a PostgreSQL database, else local.",
+    )
     webhook_timeout_seconds: float = Field(
         default=5.0, gt=0, description="How long a webhook delivery waits for the receiver's answer."
     )
@@ -413,6 +421,30 @@ class HubSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def on_postgresql(self) -> bool:
+        """Whether the hub's database is PostgreSQL."""
+        return make_url(self.effective_database_url).get_backend_name() == "postgresql"
+
+    @property
+    def effective_watch_fanout(self) -> Literal["redis", "postgres", "local"]:
+        """`watch_fanout`, with auto resolved."""
+        if self.watch_fanout != "auto":
+            return self.watch_fanout
+        if self.redis_url:
+            return "redis"
+        return "postgres" if self.on_postgresql else "local"
+
+    @model_validator(mode="after")
+    def _fanout_has_its_channel(self) -> HubSettings:
+        if self.watch_fanout == "redis" and not self.redis_url:
+            raise ValueError("HUB_WATCH_FANOUT=redis needs HUB_REDIS_URL")
+        if self.watch_fanout == "postgres" and not self.on_postgresql:
+            raise ValueError(
+                "HUB_WATCH_FANOUT=postgres needs the hub's database on PostgreSQL (HUB_DATABASE_URL)"
+            )
+        return self
 
     # -- Audit trail (docs/audit.md) -------------------------------------------------------------------------
     audit_write_timeout_seconds: float = Field(

@@ -45,8 +45,8 @@ from hub.http.rate_limits import RateLimits, client_address
 from hub.http.subscriptions import SubscriptionEndpoint
 from hub.schema import create_schema
 from hub.tracing import configure_tracing
-from hub.watches.fanout import RedisFanout
-from hub.watches.poller import Broker, Poller
+from hub.watches.fanout import Relay, broker_for
+from hub.watches.poller import Poller
 from hub.watches.store import WatchStore
 from hub.watches.webhooks import Webhooks, WebhookSender
 
@@ -93,8 +93,8 @@ def create_app(
                 raise ProductionRefused("\n".join([*refused, *([demo] if demo else [])]))
             await auth.open()
             polling: asyncio.Future[Any] | None = None
-            # Other replicas' notifications, for this replica's subscriptions (with Redis).
-            listening = asyncio.create_task(broker.listen()) if isinstance(broker, RedisFanout) else None
+            # Other replicas' notifications, for this replica's subscriptions (HUB_WATCH_FANOUT).
+            listening = asyncio.create_task(broker.listen()) if isinstance(broker, Relay) else None
             try:
                 await partner_set.open()
                 intervals = [poller.interval_of(name) for name in poller.feeds()]
@@ -110,7 +110,7 @@ def create_app(
                     if task is not None:
                         task.cancel()
                         await asyncio.gather(task, return_exceptions=True)
-                if isinstance(broker, RedisFanout):
+                if isinstance(broker, Relay):
                     await broker.aclose()
                 await partner_set.aclose()
         finally:
@@ -148,11 +148,7 @@ def create_app(
         return JSONResponse(body, status_code=200 if serving else 503)
 
     watches = WatchStore(engine, settings.watch_max_per_client)
-    broker = (
-        Broker()
-        if settings.redis_url is None
-        else RedisFanout(settings.redis_url, settings.redis_timeout_seconds)
-    )
+    broker = broker_for(settings, engine)
     policy = SharingPolicy.from_mapping(settings.sharing_policy)
     webhooks = Webhooks(engine)
     sender = WebhookSender(

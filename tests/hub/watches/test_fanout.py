@@ -1,25 +1,36 @@
 """Several replicas: a change is detected by one (the feed's lease holder) and its notification reaches the
-subscriptions of every replica through Redis, once. The records travel as their canonical types."""
+subscriptions of every replica, once, through Redis or through PostgreSQL's LISTEN/NOTIFY. The records
+travel as their canonical types."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.canonical import CustodyOutcome, CustodyRecord, Offence
+from connectors.contract import Capability
 from hub.config.settings import HubSettings
+from hub.db import create_engine
+from hub.watches.fanout import PART, PostgresFanout, RedisFanout, _assemble, broker_for
+from hub.watches.poller import Broker, Notification, Subscription
 from hub.watches.store import WatchRecord
 from hub.watches.wire import from_wire, to_wire
 from tests.hub.queries import SEARCH_IDS
-from tests.support import HubClient, Partner, open_hub, partner_configs
+from tests.support import HubClient, Partner, open_hub, partner_configs, private_pg_database
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 WATCH = "mutation($id: ID!) { watchPerson(personId: $id, kinds: [CUSTODY]) { id } }"
 
 
@@ -38,17 +49,33 @@ def test_a_record_and_a_watch_travel_as_themselves() -> None:
     assert from_wire(date, "2026-12-07") == date(2026, 12, 7)
 
 
-@pytest.fixture
+@pytest.fixture(params=["redis", "postgres"])
 async def two_replicas(
-    demo_urls: dict[str, str], southmoor: Partner, own_eastvale: Partner, tmp_path: Path
+    request: pytest.FixtureRequest,
+    demo_urls: dict[str, str],
+    southmoor: Partner,
+    own_eastvale: Partner,
+    tmp_path: Path,
 ) -> AsyncIterator[tuple[HubClient, HubClient]]:
-    if not REDIS_URL:
-        pytest.skip("HUB_TEST_REDIS_URL is not set")
+    """Two hubs on one database, told of each other's notifications by Redis (on SQLite) or by their
+    PostgreSQL database alone."""
     configs = partner_configs(demo_urls, southmoor.url, own_eastvale.url)
-    settings = HubSettings(watch_poll_seconds=0, redis_url=REDIS_URL)
-    async for first in open_hub(configs, settings, tmp_path / "hub"):
-        async for second in open_hub(configs, settings, tmp_path / "hub"):  # the same database
-            yield first, second
+    if request.param == "redis":
+        if not REDIS_URL:
+            pytest.skip("HUB_TEST_REDIS_URL is not set")
+        settings = HubSettings(watch_poll_seconds=0, redis_url=REDIS_URL)
+        async for first in open_hub(configs, settings, tmp_path / "hub"):
+            async for second in open_hub(configs, settings, tmp_path / "hub"):  # the same database
+                yield first, second
+        return
+    with private_pg_database("hub_fanout") as database:
+        settings = HubSettings(watch_poll_seconds=0, database_url=database, redis_url=None)
+        assert settings.effective_watch_fanout == "postgres"
+        async for first in open_hub(configs, settings, tmp_path / "first"):
+            async for second in open_hub(configs, settings, tmp_path / "second"):
+                for hub in (first, second):
+                    await wait_for(lambda hub=hub: hub.app.state.broker.listener_pid is not None)
+                yield first, second
 
 
 async def test_a_change_detected_by_one_replica_reaches_a_subscriber_on_the_other_once(
@@ -74,3 +101,116 @@ async def test_a_change_detected_by_one_replica_reaches_a_subscriber_on_the_othe
     [notification] = detected
     assert told.event_id == notification.event_id and told.record == notification.record
     assert subscription.queue.empty(), "delivered once"
+
+
+@pytest.fixture
+async def pg_engine() -> AsyncIterator[AsyncEngine]:
+    if not PG_URL:
+        pytest.skip("HUB_TEST_DATABASE_URL is not set")
+    engine = create_engine(PG_URL)  # LISTEN/NOTIFY touch no table: the shared test database is left as it is
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def arrest(reason: str) -> Notification:
+    record = CustodyRecord("eastvale", "CU1", "EV/1", "Eastvale Central", datetime(2026, 12, 7, 1, 2), reason)
+    watch = WatchRecord(
+        "w1", "investigator", "os", "Northshire Police", "police-force", (("eastvale", "EV1"),), ("custody",),
+        "investigation", None, datetime(2026, 12, 7, tzinfo=UTC), datetime(2027, 1, 6, tzinfo=UTC), None,
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    return Notification(
+        str(uuid.uuid4()), watch, Capability.CUSTODY, "eastvale", "Eastvale", "EV1", record, now
+    )
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not in time"
+        await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def listening(*relays: PostgresFanout) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(relay.listen(retry_seconds=0.05)) for relay in relays]
+    try:
+        await wait_for(lambda: all(relay.listener_pid is not None for relay in relays))
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for relay in relays:
+            await relay.aclose()
+
+
+async def received(subscription: Subscription, count: int) -> list[Notification]:
+    got = [await asyncio.wait_for(subscription.queue.get(), timeout=10) for _ in range(count)]
+    await asyncio.sleep(0.2)
+    assert subscription.queue.empty(), "each once"
+    return got
+
+
+async def test_postgresql_tells_every_replica_once_even_past_the_size_of_one_notify(
+    pg_engine: AsyncEngine,
+) -> None:
+    first, second = PostgresFanout(pg_engine, 5), PostgresFanout(pg_engine, 5)
+    short, long = arrest("Wanted on warrant"), arrest("x" * 3 * PART)  # three NOTIFYs' worth
+    async with (
+        listening(first, second),
+        first.subscribe("investigator") as here,
+        second.subscribe("investigator") as there,
+    ):
+        assert first.publish(short) == 0 and first.publish(long) == 0, "told through PostgreSQL only"
+
+        assert await received(there, 2) == [short, long]
+        assert await received(here, 2) == [short, long]
+
+
+async def test_a_lost_listening_connection_is_made_again(pg_engine: AsyncEngine) -> None:
+    first, second = PostgresFanout(pg_engine, 5), PostgresFanout(pg_engine, 5)
+    async with listening(first, second):
+        lost = second.listener_pid
+        async with pg_engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lost})
+        await wait_for(lambda: second.listener_pid not in (None, lost))
+
+        async with second.subscribe("investigator") as there:
+            notification = arrest("Wanted on warrant")
+            first.publish(notification)
+            assert await received(there, 1) == [notification]
+
+
+def test_a_part_missed_drops_its_message_and_not_the_next() -> None:
+    partial: dict[str, list[str]] = {}
+    assert _assemble(partial, "a 1/2 {") is None
+    assert _assemble(partial, "a 3/3 lost") is None, "part 2 never came"
+    assert _assemble(partial, "b 1/1 {}") == "{}" and partial == {}
+
+
+@pytest.mark.parametrize(
+    ("settings", "broker"),
+    [
+        ({}, Broker),
+        ({"redis_url": "redis://127.0.0.1:6379/0"}, RedisFanout),
+        ({"database_url": "postgresql://127.0.0.1/hub"}, PostgresFanout),
+        ({"database_url": "postgresql://127.0.0.1/hub", "redis_url": "redis://127.0.0.1/0"}, RedisFanout),
+        ({"database_url": "postgresql://127.0.0.1/hub", "watch_fanout": "local"}, Broker),
+    ],
+)
+def test_the_fanout_is_redis_then_postgresql_then_none(settings: dict[str, str], broker: type) -> None:
+    configured = HubSettings(**settings)
+    engine = create_engine(configured.effective_database_url)
+    assert type(broker_for(configured, engine)) is broker
+
+
+@pytest.mark.parametrize(
+    ("settings", "needs"),
+    [({"watch_fanout": "redis"}, "HUB_REDIS_URL"), ({"watch_fanout": "postgres"}, "PostgreSQL")],
+)
+def test_a_fanout_without_its_channel_is_refused_at_start(settings: dict[str, str], needs: str) -> None:
+    with pytest.raises(ValidationError, match=needs):
+        HubSettings(**settings)
