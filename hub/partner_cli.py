@@ -11,10 +11,8 @@ the audit trail cannot be written nothing is.
 from __future__ import annotations
 
 import asyncio
-import getpass
+import dataclasses
 import json
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -36,14 +34,16 @@ def _event(report: CheckReport, surname: str | None) -> AuditEvent:
         Disclosure(report.partner, kind, record_id, person)
         for kind, record_id, person in dict.fromkeys(report.read)
     )
-    return AuditEvent(
-        occurred_at=datetime.now(UTC), request_id=f"cli-{uuid.uuid4()}", client_id=None,
-        subject=f"os-user:{getpass.getuser()}", organisation=None, organisation_type=None, scopes=(),
-        purpose="integration-check", justification=None, operation_name="hub connectors check",
-        document=None, variables={"partner": report.partner, "surname": surname}, denied_fields=(),
-        disclosed=disclosed, failed_partners=() if report.ok else (report.partner,),
-        outcome="partner-checked", http_status=0, latency_ms=sum(s.ms or 0.0 for s in report.steps),
-    )  # fmt: skip
+    checked = AuditEvent.of_operator(
+        "hub connectors check", "partner-checked", {"partner": report.partner, "surname": surname}
+    )
+    return dataclasses.replace(
+        checked,
+        purpose="integration-check",
+        disclosed=disclosed,
+        failed_partners=() if report.ok else (report.partner,),
+        latency_ms=sum(s.ms or 0.0 for s in report.steps),
+    )
 
 
 def _print(report: CheckReport) -> None:

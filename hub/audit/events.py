@@ -6,10 +6,12 @@ are passed through `redact_variables` first, so that no credential a caller sent
 
 from __future__ import annotations
 
+import getpass
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["OUTCOMES", "REDACTED", "AuditEvent", "Disclosure", "StoredEvent", "redact_variables"]
@@ -110,6 +112,27 @@ class AuditEvent:
     http_status: int
     latency_ms: float
     trace_id: str | None = None
+
+    @classmethod
+    def of_operator(
+        cls,
+        command: str | None,
+        outcome: str,
+        variables: Mapping[str, Any],
+        *,
+        request_id_prefix: str = "cli",
+        occurred_at: datetime | None = None,
+    ) -> AuditEvent:
+        """The event of something no request asked: an operator's command, its subject the operating-system
+        user who ran it. Nothing about a caller is filled in; `dataclasses.replace` adds what the command
+        knows (the client it acts on, what it disclosed)."""
+        return cls(
+            occurred_at=occurred_at or datetime.now(UTC), request_id=f"{request_id_prefix}-{uuid.uuid4()}",
+            client_id=None, subject=f"os-user:{getpass.getuser()}", organisation=None,
+            organisation_type=None, scopes=(), purpose=None, justification=None, operation_name=command,
+            document=None, variables=variables, denied_fields=(), disclosed=(), failed_partners=(),
+            outcome=outcome, http_status=0, latency_ms=0.0,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

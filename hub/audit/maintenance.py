@@ -12,7 +12,7 @@ Errors:
 
 from __future__ import annotations
 
-import uuid
+import dataclasses
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
@@ -135,11 +135,8 @@ async def purge(
             "before": before.isoformat(),
             "retention_days": retention_days,
         }
-        purge_event = AuditEvent(
-            occurred_at=now, request_id=f"purge-{uuid.uuid4()}", client_id=None, subject=actor,
-            organisation=None, organisation_type=None, scopes=(), purpose=None, justification=None,
-            operation_name=None, document=None, variables=record, denied_fields=(), disclosed=(),
-            failed_partners=(), outcome="purge", http_status=0, latency_ms=0.0,
-        )  # fmt: skip
+        # Who purged: the operator named, or no one (the hub's own retention run).
+        purged = AuditEvent.of_operator(None, "purge", record, request_id_prefix="purge", occurred_at=now)
+        purge_event = dataclasses.replace(purged, subject=actor)
         await insert_group(conn, seq, prev_hash, [PendingEvent.of(purge_event)])
     return int(count)

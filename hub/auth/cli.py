@@ -10,9 +10,8 @@ Registered on the `hub` group by `register(cli)`.
 
 from __future__ import annotations
 
-import getpass
+import dataclasses
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -272,13 +271,14 @@ def _operator_event(
 ) -> AuditEvent:
     """The audit event of an operator's command on a client's rights (the operating-system user who ran it
     is the subject)."""
-    return AuditEvent(
-        occurred_at=datetime.now(UTC), request_id=f"cli-{uuid.uuid4()}", client_id=client.client_id,
-        subject=f"os-user:{getpass.getuser()}", organisation=client.organisation,
-        organisation_type=client.organisation_type.value, scopes=scopes, purpose=None, justification=None,
-        operation_name=command, document=document, variables=variables, denied_fields=(), disclosed=(),
-        failed_partners=(), outcome=outcome, http_status=0, latency_ms=0.0,
-    )  # fmt: skip
+    return dataclasses.replace(
+        AuditEvent.of_operator(command, outcome, variables),
+        client_id=client.client_id,
+        organisation=client.organisation,
+        organisation_type=client.organisation_type.value,
+        scopes=scopes,
+        document=document,
+    )
 
 
 async def _audited(settings: HubSettings, engine: AsyncEngine, event: AuditEvent) -> None:

@@ -10,10 +10,8 @@ subject), like the hub's other operator commands.
 
 from __future__ import annotations
 
-import getpass
+import dataclasses
 import json
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +32,9 @@ __all__ = ["webhooks"]
 async def _audited(
     settings: HubSettings, engine: AsyncEngine, command: str, client_id: str, variables: dict[str, Any]
 ) -> None:
-    event = AuditEvent(
-        occurred_at=datetime.now(UTC), request_id=f"cli-{uuid.uuid4()}", client_id=client_id,
-        subject=f"os-user:{getpass.getuser()}", organisation=None, organisation_type=None, scopes=(),
-        purpose=None, justification=None, operation_name=command, document=None, variables=variables,
-        denied_fields=(), disclosed=(), failed_partners=(), outcome="webhook-changed", http_status=0,
-        latency_ms=0.0,
-    )  # fmt: skip
+    event = dataclasses.replace(
+        AuditEvent.of_operator(command, "webhook-changed", variables), client_id=client_id
+    )
     await append_once(engine, event, settings.audit_write_timeout_seconds)
 
 
