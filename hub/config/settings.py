@@ -425,7 +425,7 @@ class HubSettings(BaseSettings):
     @property
     def on_postgresql(self) -> bool:
         """Whether the hub's database is PostgreSQL."""
-        return make_url(self.effective_database_url).get_backend_name() == "postgresql"
+        return make_url(self.effective_database_url).get_backend_name() in ("postgresql", "postgres")
 
     @property
     def effective_watch_fanout(self) -> Literal["redis", "postgres", "local"]:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import json
 import logging
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 from redis.asyncio import Redis
@@ -49,9 +51,10 @@ _RECORD_TYPES: dict[Capability, type] = {
 }
 
 
-def _encode(n: Notification) -> str:
+def _encode(n: Notification, origin: str) -> str:
     return json.dumps(
         {
+            "origin": origin,
             "eventId": n.event_id,
             "watch": to_wire(n.watch),
             "kind": n.kind.value,
@@ -64,10 +67,12 @@ def _encode(n: Notification) -> str:
     )
 
 
-def _decode(text: str | bytes) -> Notification:
+def _decode(text: str) -> tuple[str, Notification]:
+    """The replica that sent a message, and its notification (`ValueError`, `KeyError`, `TypeError`: not
+    one)."""
     data = json.loads(text)
     kind = Capability(data["kind"])
-    return Notification(
+    notification = Notification(
         event_id=data["eventId"],
         watch=from_wire(WatchRecord, data["watch"]),
         kind=kind,
@@ -77,38 +82,55 @@ def _decode(text: str | bytes) -> Notification:
         record=from_wire(_RECORD_TYPES[kind], data["record"]),
         detected_at=datetime.fromisoformat(data["detectedAt"]),
     )
+    return str(data["origin"]), notification
+
+
+#: Most notifications sent to the channel at once (one transaction, or one pipeline).
+BATCH = 100
 
 
 class Relay(Broker, abc.ABC):
-    """A `Broker` whose `publish` goes through a channel shared by every replica, and whose `listen` tells
-    this replica's subscriptions what any replica publishes."""
+    """A `Broker` that also sends what it publishes through a channel shared by every replica, and whose
+    `listen` tells this replica's subscriptions what the others send.
+
+    This replica's own subscriptions are told at once, whatever the channel's state; a message that comes
+    back from the channel is recognised by its origin and passed over. Notifications go to the channel in
+    the order they were published: one sender takes them from a queue, in batches of up to `BATCH`.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._sending: set[asyncio.Task[None]] = set()
+        self.origin = uuid.uuid4().hex
+        self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
 
     def publish(self, notification: Notification) -> int:
-        # Told through the channel, also to this replica's own subscriptions (`listen`): each exactly once.
-        task = asyncio.get_running_loop().create_task(self._published(_encode(notification)))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-        return 0
+        self._outbox.put_nowait(_encode(notification, self.origin))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_all())
+        return super().publish(notification)
 
-    async def _published(self, message: str) -> None:
-        try:
-            await self._send(message)
-        except (
-            Exception
-        ):  # the channel is down: the event stays audited, and is lost to live subscribers only
-            log.exception("a notification could not be published to the other replicas")
+    async def _send_all(self) -> None:
+        while True:
+            batch = [await self._outbox.get()]
+            while len(batch) < BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            try:
+                await self._send(batch)
+            except Exception:  # the channel is down: the events stay audited, lost to other replicas' sockets
+                log.exception("%d notifications could not be sent to the other replicas", len(batch))
+            finally:
+                for _ in batch:
+                    self._outbox.task_done()
 
     async def listen(self, retry_seconds: float = 1.0) -> None:
-        """Tell this replica's subscriptions what any replica publishes, until cancelled; a lost connection
-        is made again after `retry_seconds`."""
+        """Tell this replica's subscriptions what the other replicas publish, until cancelled; a lost
+        connection is made again after `retry_seconds`."""
         while True:
             try:
-                async for message in self._messages():
-                    super().publish(_decode(message))
+                async with contextlib.aclosing(self._messages()) as messages:
+                    async for message in messages:
+                        self._received(message)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -119,19 +141,37 @@ class Relay(Broker, abc.ABC):
                 )
             await asyncio.sleep(retry_seconds)
 
+    def _received(self, message: str) -> None:
+        try:
+            origin, notification = _decode(message)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as exc:  # not a notification, or one of a newer replica's kinds
+            log.warning("a message on the notification channel was not understood, and passed over: %s", exc)
+            return
+        if origin != self.origin:
+            super().publish(notification)
+
     async def flush(self) -> None:
-        """Wait until every notification published so far has been sent."""
-        await asyncio.gather(*self._sending, return_exceptions=True)
+        """Wait until every notification published so far has been sent (or has failed to be)."""
+        if self._sender is not None and not self._sender.done():
+            await self._outbox.join()
+
+    async def aclose(self) -> None:
+        await self.flush()
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
 
     @abc.abstractmethod
-    async def _send(self, message: str) -> None: ...
+    async def _send(self, messages: list[str]) -> None:
+        """Send these messages to the channel, in order."""
 
     @abc.abstractmethod
-    def _messages(self) -> AsyncIterator[str]:
+    def _messages(self) -> AsyncGenerator[str, None]:
         """The channel's messages, as they come, until the connection fails (an exception)."""
-
-    @abc.abstractmethod
-    async def aclose(self) -> None: ...
 
 
 class RedisFanout(Relay):
@@ -142,10 +182,13 @@ class RedisFanout(Relay):
         # No read timeout: a subscription waits on the connection for as long as nothing happens.
         self.redis: Redis = Redis.from_url(url, socket_connect_timeout=timeout)
 
-    async def _send(self, message: str) -> None:
-        await self.redis.publish(CHANNEL, message)
+    async def _send(self, messages: list[str]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for message in messages:
+                pipe.publish(CHANNEL, message)
+            await pipe.execute()
 
-    async def _messages(self) -> AsyncIterator[str]:
+    async def _messages(self) -> AsyncGenerator[str, None]:
         async with self.redis.pubsub() as pubsub:
             await pubsub.subscribe(CHANNEL)
             async for message in pubsub.listen():
@@ -154,44 +197,55 @@ class RedisFanout(Relay):
                     yield data.decode() if isinstance(data, bytes) else str(data)
 
     async def aclose(self) -> None:
+        await super().aclose()
         await self.redis.aclose()
 
 
 #: Characters of a notification per NOTIFY: PostgreSQL takes payloads under 8,000 bytes, and a notification
 #: (ASCII JSON) may be longer (an intelligence report's text): it is sent in parts.
 PART = 7000
+#: What SQLAlchemy's asyncpg dialect takes in a URL's query for itself, not for `asyncpg.connect`.
+_DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn")
 
 
 class PostgresFanout(Relay):
     """Notifications through PostgreSQL's LISTEN/NOTIFY, on the hub's own database: no other service.
 
-    A notification is sent as one or more NOTIFYs ("<message id> <part>/<parts> <text>") in one transaction,
-    which PostgreSQL delivers together, in order, once committed; each listener puts the parts together.
-    Each replica listens on a connection of its own, checked every `check_seconds` while nothing comes.
+    Each batch of notifications is sent as NOTIFYs in one transaction, which PostgreSQL delivers together and
+    in order once committed; a notification is one or more of them ("<message id> <part>/<parts> <text>"),
+    put together again by each listener. Each replica listens on a connection of its own (asyncpg, opened
+    with the engine's own connection arguments), checked every `check_seconds` while nothing comes.
     """
 
-    def __init__(self, engine: AsyncEngine, timeout: float, check_seconds: float = 30.0) -> None:
+    def __init__(self, engine: AsyncEngine, timeout: float = 10.0, check_seconds: float = 30.0) -> None:
         super().__init__()
+        if engine.dialect.driver != "asyncpg":
+            raise ValueError(
+                "HUB_WATCH_FANOUT=postgres listens through asyncpg: give HUB_DATABASE_URL as "
+                f"postgresql+asyncpg://... (it names the {engine.dialect.driver} driver)"
+            )
         self.engine, self.timeout, self.check_seconds = engine, timeout, check_seconds
-        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        _, arguments = engine.dialect.create_connect_args(engine.url)
+        self._connect_args = {k: v for k, v in arguments.items() if k not in _DIALECT_ONLY}
         #: The backend process id of this replica's listening connection (None while there is none).
         self.listener_pid: int | None = None
 
-    async def _send(self, message: str) -> None:
-        key = uuid.uuid4().hex[:12]
-        parts = [message[i : i + PART] for i in range(0, len(message), PART)] or [""]
+    async def _send(self, messages: list[str]) -> None:
         notify = text("SELECT pg_notify(:channel, :payload)")
+        payloads = []
+        for message in messages:
+            key = uuid.uuid4().hex[:12]
+            parts = [message[i : i + PART] for i in range(0, len(message), PART)] or [""]
+            payloads += [f"{key} {n}/{len(parts)} {part}" for n, part in enumerate(parts, 1)]
         async with self.engine.begin() as conn:
-            for number, part in enumerate(parts, 1):
-                await conn.execute(
-                    notify, {"channel": CHANNEL, "payload": f"{key} {number}/{len(parts)} {part}"}
-                )
+            for payload in payloads:
+                await conn.execute(notify, {"channel": CHANNEL, "payload": payload})
 
-    async def _messages(self) -> AsyncIterator[str]:
+    async def _messages(self) -> AsyncGenerator[str, None]:
         import asyncpg  # the postgres extra: only a hub on PostgreSQL needs it
 
         arrived: asyncio.Queue[str | None] = asyncio.Queue()
-        conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
+        conn = await asyncpg.connect(**self._connect_args, timeout=self.timeout)
         try:
             conn.add_termination_listener(lambda _: arrived.put_nowait(None))
             await conn.add_listener(CHANNEL, lambda _c, _pid, _channel, payload: arrived.put_nowait(payload))
@@ -213,21 +267,28 @@ class PostgresFanout(Relay):
             if not conn.is_closed():
                 conn.terminate()
 
-    async def aclose(self) -> None:
-        await self.flush()
+
+_PARTS = re.compile(r"(?P<key>\S+) (?P<number>[1-9][0-9]*)/(?P<count>[1-9][0-9]*) (?P<text>.*)", re.DOTALL)
 
 
 def _assemble(partial: dict[str, list[str]], payload: str) -> str | None:
-    """Add one NOTIFY's part to the message it belongs to; the whole message once its last part is in."""
-    key, numbering, part = payload.split(" ", 2) if payload.count(" ") >= 2 else (payload, "1/1", "")
-    number, _, count = numbering.partition("/")
+    """Add one NOTIFY's part to the message it belongs to; the whole message once its last part is in. A
+    payload not in the parts' form, or a part out of turn (one was missed during a reconnection), is dropped
+    (with what had come of its message)."""
+    parsed = _PARTS.fullmatch(payload)
+    if parsed is None:
+        log.warning("a NOTIFY on the notification channel was not understood, and passed over")
+        return None
+    key, number, count = parsed["key"], int(parsed["number"]), int(parsed["count"])
     parts = partial.setdefault(key, [])
-    if int(number) != len(parts) + 1:  # a part missed (a reconnection in between): the message is lost
+    if number != len(parts) + 1 or number > count:
         partial.pop(key, None)
         log.warning("a notification from another replica arrived incomplete and was dropped")
         return None
-    parts.append(part)
-    if len(parts) < int(count):
+    parts.append(parsed["text"])
+    if number < count:
+        if len(partial) > 100:  # messages whose last parts never came: forget the oldest
+            partial.pop(next(iter(partial)))
         return None
     del partial[key]
     return "".join(parts)
@@ -239,7 +300,13 @@ def broker_for(settings: HubSettings, engine: AsyncEngine) -> Broker:
         case "redis":
             assert settings.redis_url is not None  # checked with the settings
             return RedisFanout(settings.redis_url, settings.redis_timeout_seconds)
+        case "postgres" if settings.watch_fanout == "auto" and engine.dialect.driver != "asyncpg":
+            log.warning(
+                "notifications reach this replica's subscriptions only: LISTEN/NOTIFY needs the asyncpg "
+                "driver (HUB_DATABASE_URL postgresql+asyncpg://...), and HUB_REDIS_URL is not set"
+            )
+            return Broker()
         case "postgres":
-            return PostgresFanout(engine, settings.redis_timeout_seconds * 10)
+            return PostgresFanout(engine)  # ValueError for another driver: the hub does not start
         case _:
             return Broker()

@@ -132,7 +132,10 @@ def test_the_watch_benchmark_times_detection_to_delivery(tmp_path: Path) -> None
 
     from bench.watches import run
 
-    figures = asyncio.run(run(watches=20, changes=3, rate=20, poll=0.1, people=30, data=tmp_path))
+    figures = asyncio.run(
+        run(watches=20, changes=4, rate=20, poll=0.1, people=30, new_records=0.5, data=tmp_path)
+    )
 
-    assert figures["changes"] == 3 and figures["polls"] >= 1
+    # Every arrest told, the two under a new subject record too (matched to their watches first).
+    assert figures["changes"] == 4 and figures["new_records"] == 2 and figures["polls"] >= 1
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]

@@ -16,13 +16,14 @@ import httpx
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.canonical import CustodyOutcome, CustodyRecord, Offence
 from connectors.contract import Capability
 from hub.config.settings import HubSettings
 from hub.db import create_engine
-from hub.watches.fanout import PART, PostgresFanout, RedisFanout, _assemble, broker_for
+from hub.watches.fanout import CHANNEL, PART, PostgresFanout, RedisFanout, _assemble, broker_for
 from hub.watches.poller import Broker, Notification, Subscription
 from hub.watches.store import WatchRecord
 from hub.watches.wire import from_wire, to_wire
@@ -107,7 +108,10 @@ async def test_a_change_detected_by_one_replica_reaches_a_subscriber_on_the_othe
 async def pg_engine() -> AsyncIterator[AsyncEngine]:
     if not PG_URL:
         pytest.skip("HUB_TEST_DATABASE_URL is not set")
-    engine = create_engine(PG_URL)  # LISTEN/NOTIFY touch no table: the shared test database is left as it is
+    # LISTEN/NOTIFY touch no table: the shared test database is left as it is. The URL carries an option of
+    # SQLAlchemy's dialect, which the listener must not pass to the server.
+    url = make_url(PG_URL).update_query_dict({"prepared_statement_cache_size": "0"})
+    engine = create_engine(url.render_as_string(hide_password=False))
     try:
         yield engine
     finally:
@@ -157,21 +161,50 @@ async def received(subscription: Subscription, count: int) -> list[Notification]
 async def test_postgresql_tells_every_replica_once_even_past_the_size_of_one_notify(
     pg_engine: AsyncEngine,
 ) -> None:
-    first, second = PostgresFanout(pg_engine, 5), PostgresFanout(pg_engine, 5)
+    first, second = PostgresFanout(pg_engine), PostgresFanout(pg_engine)
     short, long = arrest("Wanted on warrant"), arrest("x" * 3 * PART)  # three NOTIFYs' worth
+    many = [arrest(f"Arrest {i}") for i in range(30)]
     async with (
         listening(first, second),
         first.subscribe("investigator") as here,
         second.subscribe("investigator") as there,
     ):
-        assert first.publish(short) == 0 and first.publish(long) == 0, "told through PostgreSQL only"
+        assert first.publish(short) == 1 and first.publish(long) == 1, "its own subscription told at once"
+        for notification in many:
+            first.publish(notification)
 
-        assert await received(there, 2) == [short, long]
-        assert await received(here, 2) == [short, long]
+        assert await received(there, 32) == [short, long, *many], "in the order published"
+        assert await received(here, 32) == [short, long, *many], "once: its own come back and are passed over"
+
+
+async def test_a_replica_tells_its_own_subscriptions_when_the_channel_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    relay = RedisFanout("redis://127.0.0.1:9/0", timeout=0.2)  # nothing answers there
+    async with relay.subscribe("investigator") as here:
+        notification = arrest("Wanted on warrant")
+        assert relay.publish(notification) == 1
+        await relay.flush()
+    await relay.aclose()
+    assert here.queue.get_nowait() == notification
+    assert "could not be sent to the other replicas" in caplog.text
+
+
+async def test_a_message_not_understood_is_passed_over_and_the_listener_goes_on(
+    pg_engine: AsyncEngine,
+) -> None:
+    first, second = PostgresFanout(pg_engine), PostgresFanout(pg_engine)
+    async with listening(first, second), second.subscribe("investigator") as there:
+        async with pg_engine.begin() as conn:
+            for junk in ("no parts", "k 1/1 not json", 'k 1/1 {"kind": "unheard-of"}'):
+                await conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": junk})
+        notification = arrest("Wanted on warrant")
+        first.publish(notification)
+        assert await received(there, 1) == [notification]
 
 
 async def test_a_lost_listening_connection_is_made_again(pg_engine: AsyncEngine) -> None:
-    first, second = PostgresFanout(pg_engine, 5), PostgresFanout(pg_engine, 5)
+    first, second = PostgresFanout(pg_engine), PostgresFanout(pg_engine)
     async with listening(first, second):
         lost = second.listener_pid
         async with pg_engine.connect() as conn:
@@ -189,6 +222,8 @@ def test_a_part_missed_drops_its_message_and_not_the_next() -> None:
     assert _assemble(partial, "a 1/2 {") is None
     assert _assemble(partial, "a 3/3 lost") is None, "part 2 never came"
     assert _assemble(partial, "b 1/1 {}") == "{}" and partial == {}
+    assert _assemble(partial, "c 2/1 x") is None and _assemble(partial, "nospaces") is None
+    assert _assemble(partial, "d 1/1 ") == "" and partial == {}
 
 
 @pytest.mark.parametrize(
@@ -198,6 +233,7 @@ def test_a_part_missed_drops_its_message_and_not_the_next() -> None:
         ({"redis_url": "redis://127.0.0.1:6379/0"}, RedisFanout),
         ({"database_url": "postgresql://127.0.0.1/hub"}, PostgresFanout),
         ({"database_url": "postgresql://127.0.0.1/hub", "redis_url": "redis://127.0.0.1/0"}, RedisFanout),
+        ({"database_url": "postgres://127.0.0.1/hub"}, PostgresFanout),
         ({"database_url": "postgresql://127.0.0.1/hub", "watch_fanout": "local"}, Broker),
     ],
 )
