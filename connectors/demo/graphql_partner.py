@@ -440,6 +440,8 @@ async def _arrest(request: Request) -> JSONResponse:
             ref = str(body["subjectRef"])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return JSONResponse({"error": f"expected {{subjectRef or subject, reason, offences}}: {exc}"}, 400)
+    if new is not None and person[3] not in (None, "M", "F", "U"):
+        return JSONResponse({"error": f"sex is M, F or U, got {person[3]!r}"}, 400)
     if new is not None:
         ref = await store.add_person(*person)
     elif not await store.nominals([ref]):

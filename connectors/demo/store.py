@@ -6,6 +6,7 @@ one query per table whatever the number of refs. The servers turn these rows int
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -158,9 +159,8 @@ class DemoStore:
         """A new nominal record (made now, as a custody suite makes one for someone it cannot find in its
         own records), recorded in the change feed as a `person`; its ref."""
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        ref = f"NM-{uuid.uuid4().hex[:12].upper()}"  # unique however many are made at once
         async with self.engine.begin() as conn:
-            count = int(await conn.scalar(select(func.count()).select_from(t.nominal)) or 0)
-            ref = f"NM-{now:%y%m%d}-{count + 1:06d}"
             await conn.execute(
                 t.nominal.insert().values(
                     nominal_ref=ref,

@@ -186,7 +186,7 @@ class MatchedBy(enum.Enum):
 @strawberry.type(
     description="A partner's new record of the person watched. Read it, with the rest of the person, through "
     "person(id: personId): the event's personId names it.",
-    directives=type_scopes(["watch:write"]),
+    directives=type_scopes(["person:read"]),
 )
 class MatchedRecord:
     record_id: str = strawberry.field(description="The record's identifier in the partner's system.")

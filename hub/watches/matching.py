@@ -98,8 +98,8 @@ class Matcher:
 
     async def match(self, partner: str, records: Mapping[str, PersonRecord]) -> list[Matched]:
         """Match `partner`'s new people records (by id) to the live watches: each match with its watch as it
-        is once the record is added to its person. Nothing is stored: `adopt` stores them, once the poller
-        has audited what it tells of them."""
+        is once the record is added to its person. Nothing is stored here: the poller stores the matches
+        with its cursor (`WatchStore.finish_page`), once it has audited what it tells of them."""
         new = {rid: (record, keys_of(record)) for rid, record in records.items()}
         pncs = {k.pnc_id for _, k in new.values() if k.pnc_id}
         births = {k.date_of_birth for _, k in new.values() if k.date_of_birth}
@@ -116,27 +116,25 @@ class Matcher:
         answers = await self._read(wanted, "read for matching")
         watched = {(name, rid): r for name, answer in answers.items() for rid, r in answer.items()}
         current = {watch.watch_id: watch for watch, _ in candidates}
+        growing = [(watch, dict(sources)) for watch, sources in candidates]
         matches: list[Matched] = []
         for record_id, (record, keys) in sorted(new.items()):
-            for watch, sources in candidates:
-                if (partner, record_id) in watch.sources:
+            for watch, sources in growing:
+                if (partner, record_id) in sources or (partner, record_id) in watch.sources:
                     continue
                 found = self._compare(record_id, record, keys, sources, watched)
                 if found is None:
                     continue
+                # From now on the record is one of the watch's: a later record of the page is compared with
+                # it too, and may not join the person with another PNC ID.
+                sources[(partner, record_id)] = keys
+                watched[(partner, record_id)] = record
                 grown = current[watch.watch_id]
                 grown = dataclasses.replace(grown, sources=(*grown.sources, (partner, record_id)))
                 current[watch.watch_id] = grown
                 matches.append(Matched(grown, found, partner, keys))
         # Each watch as it ends up, with every record matched to it in this page.
         return [dataclasses.replace(m, watch=current[m.watch.watch_id]) for m in matches]
-
-    async def adopt(self, matches: Sequence[Matched]) -> None:
-        """Add each matched record to its watch's person in the hub's database (a watch ended meanwhile is
-        left as it is)."""
-        await self.watches.add_sources(
-            [(m.watch.watch_id, m.partner, m.match.record_id, m.keys) for m in matches]
-        )
 
     async def _read(self, wanted: Mapping[str, set[str]], why: str) -> dict[str, Mapping[str, PersonRecord]]:
         """Each partner's records of `wanted`, one request per partner, all at once; a partner that fails is
@@ -163,10 +161,17 @@ class Matcher:
         sources: Mapping[tuple[str, str], SourceKeys],
         watched: Mapping[tuple[str, str], PersonRecord],
     ) -> Match | None:
-        held_pncs = {k.pnc_id for k in sources.values() if k.pnc_id}
-        if keys.pnc_id and keys.pnc_id in held_pncs:
+        """`merge`'s rules, for one new record and one watched person: a PNC ID they share matches; a PNC ID
+        the person does not hold, where the person holds one, does not (two PNC IDs are two people); nor,
+        for a record with a PNC ID, does a name, while one of the person's records could not be keyed (it
+        may hold another PNC ID). Otherwise the best name link to a record born the same day."""
+        held = {k.pnc_id for k in sources.values() if k.pnc_id}
+        held |= {
+            p for s in sources if (k := watched.get(s)) is not None and (p := normalise_pnc_id(k.pnc_id))
+        }
+        if keys.pnc_id and keys.pnc_id in held:
             return Match(record_id, 1.0, MatchedBy.PNC_ID)
-        if keys.pnc_id and held_pncs:  # two PNC IDs: two people, whatever their names
+        if keys.pnc_id and (held or not all(k.keyed for k in sources.values())):
             return None
         scores = [
             score
@@ -175,8 +180,6 @@ class Matcher:
             and (score := link_confidence(record, known)) is not None
         ]
         best = max(scores, default=0.0)
-        return (
-            Match(record_id, round(best, 3), MatchedBy.NAME_AND_DATE_OF_BIRTH)
-            if best >= MATCH_THRESHOLD
-            else None
-        )
+        if best < MATCH_THRESHOLD:
+            return None
+        return Match(record_id, round(best, 3), MatchedBy.NAME_AND_DATE_OF_BIRTH)

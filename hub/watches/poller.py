@@ -209,14 +209,17 @@ class Poller:
         try:
             if await self.watches.lease(KEYS_LEASE, self.holder, 30.0):
                 await self.matcher.key_sources()
+                await self.watches.forget_ended_keys()
         except Exception as exc:
             log.warning("the watched records' keys could not be read, tried again next poll: %s", exc)
 
     async def poll(self, name: str) -> list[Notification]:
         """Read one partner's feed since its cursor and fire the watches it concerns."""
         connector = self.partners.connectors[name]
-        # One reader per partner across replicas: a lease long enough for a slow poll and the next one.
-        lease = max(self.interval_of(name) * 3, self.partners.configs[name].timeout * 2, 10.0)
+        # One reader per partner across replicas: a lease long enough for a slow poll (which may read other
+        # partners too, to match a new record) and the next one.
+        slowest = max(config.timeout for config in self.partners.configs.values())
+        lease = max(self.interval_of(name) * 3, slowest * 4, 10.0)
         if not await self.watches.lease(name, self.holder, lease):
             return []
         cursor = await self.watches.cursor(name)
@@ -224,15 +227,19 @@ class Poller:
         if cursor is None:  # a new reader: from now on
             await self.watches.set_cursor(name, page.cursor)
             return []
-        born = sorted({c.record_id for c in page.changes if c.kind is Capability.PEOPLE})
-        matches = await self.matcher.match(name, await self._people(name, born)) if born else []
+        born = sorted({c.person_record_id for c in page.changes if c.kind is Capability.PEOPLE})
+        matches: list[Matched] = []
+        if born:
+            await self.matcher.key_sources()  # a watch made since the last poll is matched too
+            matches = await self.matcher.match(name, await self._people(name, born))
         others = [c for c in page.changes if c.kind is not Capability.PEOPLE]
         notifications = await self._fire(name, others, matches) if others or matches else []
-        await self.matcher.adopt(matches)  # audited: now the watches may grow
         for notification in notifications:  # audited, every one: now they may be told
             self.broker.publish(notification)
         await self._queue_webhooks(notifications)
-        await self.watches.set_cursor(name, page.cursor)
+        # Audited and queued: now the watches grow, with the cursor (a failure before reads the page again).
+        added = [(m.watch.watch_id, name, m.match.record_id, m.keys) for m in matches]
+        await self.watches.finish_page(name, page.cursor, added)
         return notifications
 
     async def _fire(

@@ -17,8 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.auth.principal import Principal
 from hub.watches.tables import partner_cursor, watch, watch_source
@@ -36,10 +37,12 @@ class TooManyWatches(Exception):
 
 @dataclass(frozen=True)
 class SourceKeys:
-    """A watched source record's blocking keys for entity resolution (`hub.watches.matching`)."""
+    """A watched source record's blocking keys for entity resolution (`hub.watches.matching`); `keyed` is
+    false while they have not been read from the partner."""
 
     pnc_id: str | None
     date_of_birth: date | None
+    keyed: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,12 @@ class WatchStore:
                 .values(cancelled_at=datetime.now(UTC))
             )
             row = (await conn.execute(select(watch).where(mine))).first()
+            if row is not None:  # an ended watch keeps no keys of its person
+                await conn.execute(
+                    update(watch_source)
+                    .where(watch_source.c.watch_id == watch_id)
+                    .values(pnc_id=None, date_of_birth=None)
+                )
         if row is None:
             raise WatchNotFound(f"You have no watch {watch_id!r}.")
         return WatchRecord.of(row)
@@ -186,29 +195,42 @@ class WatchStore:
             ).all()
         return [WatchRecord.of(row) for row in rows]
 
-    async def unkeyed(self, limit: int) -> list[tuple[str, str]]:
-        """Source records of live watches whose blocking keys have not been read yet (at most `limit`)."""
-        query = (
-            select(watch_source.c.partner, watch_source.c.record_id)
-            .join(watch, watch.c.watch_id == watch_source.c.watch_id)
-            .where(watch_source.c.keyed_at.is_(None), _live(datetime.now(UTC)))
-            .distinct()
-            .order_by(watch_source.c.partner, watch_source.c.record_id)
-            .limit(limit)
-        )
+    async def unkeyed(self, per_partner: int) -> list[tuple[str, str]]:
+        """Source records of live watches whose blocking keys have not been read yet: at most `per_partner`
+        of each partner, so that one partner that cannot answer holds up no other's."""
+        pending = and_(watch_source.c.keyed_at.is_(None), _live(datetime.now(UTC)))
+        joined = watch_source.join(watch, watch.c.watch_id == watch_source.c.watch_id)
+        found: list[tuple[str, str]] = []
         async with self.engine.connect() as conn:
-            return [(str(p), str(r)) for p, r in (await conn.execute(query)).all()]
+            partners = (
+                await conn.execute(
+                    select(watch_source.c.partner).select_from(joined).where(pending).distinct()
+                )
+            ).scalars()
+            for partner in sorted(partners):
+                ids = await conn.execute(
+                    select(watch_source.c.record_id)
+                    .select_from(joined)
+                    .where(pending, watch_source.c.partner == partner)
+                    .distinct()
+                    .order_by(watch_source.c.record_id)
+                    .limit(per_partner)
+                )
+                found += [(str(partner), str(record_id)) for record_id in ids.scalars()]
+        return found
 
     async def set_keys(self, keys: Mapping[tuple[str, str], SourceKeys]) -> None:
-        """Record source records' blocking keys (every watch's row for each record)."""
+        """Record source records' blocking keys, on every live watch naming each record."""
         if not keys:
             return
         now = datetime.now(UTC)
+        live = select(watch.c.watch_id).where(_live(now))
         statement = (
             update(watch_source)
             .where(
                 watch_source.c.partner == bindparam("b_partner"),
                 watch_source.c.record_id == bindparam("b_record_id"),
+                watch_source.c.watch_id.in_(live),
             )
             .values(pnc_id=bindparam("b_pnc_id"), date_of_birth=bindparam("b_birth"), keyed_at=now)
         )
@@ -219,86 +241,56 @@ class WatchStore:
         async with self.engine.begin() as conn:
             await conn.execute(statement, rows)
 
+    async def forget_ended_keys(self) -> int:
+        """Clear the blocking keys (PNC ID, date of birth) of ended watches' records: the hub keeps them only
+        while a watch runs. How many records' were cleared."""
+        ended = select(watch.c.watch_id).where(~_live(datetime.now(UTC)))
+        async with self.engine.begin() as conn:
+            cleared = await conn.execute(
+                update(watch_source)
+                .where(
+                    watch_source.c.watch_id.in_(ended),
+                    or_(watch_source.c.pnc_id.is_not(None), watch_source.c.date_of_birth.is_not(None)),
+                )
+                .values(pnc_id=None, date_of_birth=None)
+            )
+        return int(cleared.rowcount or 0)
+
     async def sharing_keys(
         self, pnc_ids: Iterable[str], dates_of_birth: Iterable[date]
     ) -> list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys]]]:
         """The live watches with a source record holding one of these PNC IDs or dates of birth (by index),
-        each with every one of its source records' keys (unkeyed ones left out)."""
+        each with every one of its source records' keys (`SourceKeys.keyed` false where not read yet)."""
         pncs, dates = sorted(set(pnc_ids)), sorted(set(dates_of_birth))
         if not pncs and not dates:
             return []
         sharing = select(watch_source.c.watch_id).where(
             or_(watch_source.c.pnc_id.in_(pncs), watch_source.c.date_of_birth.in_(dates))
         )
+        live = _live(datetime.now(UTC))
         async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(watch).where(watch.c.watch_id.in_(sharing), _live(datetime.now(UTC)))
-                )
-            ).all()
+            rows = (await conn.execute(select(watch).where(watch.c.watch_id.in_(sharing), live))).all()
             found: dict[str, tuple[WatchRecord, dict[tuple[str, str], SourceKeys]]] = {
                 row.watch_id: (WatchRecord.of(row), {}) for row in rows
             }
             if found:
                 sources = await conn.execute(
-                    select(watch_source).where(
-                        watch_source.c.watch_id.in_(list(found)), watch_source.c.keyed_at.is_not(None)
-                    )
+                    select(watch_source).where(watch_source.c.watch_id.in_(list(found)))
                 )
                 for s in sources:
-                    found[s.watch_id][1][(s.partner, s.record_id)] = SourceKeys(s.pnc_id, s.date_of_birth)
+                    keys = SourceKeys(s.pnc_id, s.date_of_birth, keyed=s.keyed_at is not None)
+                    found[s.watch_id][1][(s.partner, s.record_id)] = keys
         return list(found.values())
 
-    async def add_sources(self, added: Sequence[tuple[str, str, str, SourceKeys]]) -> None:
-        """Add partners' records (watch id, partner, record id, keys) to live watches' persons (found to be
-        the same person), in one transaction. A record a watch already names, and a watch that has ended
-        meanwhile, are left as they are."""
-        if not added:
-            return
-        now = datetime.now(UTC)
+    async def finish_page(
+        self, partner: str, cursor: str, added: Sequence[tuple[str, str, str, SourceKeys]] = ()
+    ) -> None:
+        """One page of `partner`'s feed handled: add the records matched to watches (watch id, partner,
+        record id, keys) to their persons, and move the partner's cursor on, in one transaction (both or
+        neither: a page read again matches again)."""
         async with self.engine.begin() as conn:
-            # Row-locked where the database can (PostgreSQL): two replicas adding sources to one watch at once
-            # both land.
-            rows = await conn.execute(
-                select(watch)
-                .where(watch.c.watch_id.in_(sorted({a[0] for a in added})))
-                .order_by(watch.c.watch_id)
-                .with_for_update()
-            )
-            records = {row.watch_id: WatchRecord.of(row) for row in rows}
-            grown: dict[str, list[tuple[str, str]]] = {}
-            new_rows = []
-            for watch_id, partner, record_id, keys in added:
-                record = records.get(watch_id)
-                if record is None or not record.live(now):
-                    continue
-                sources = grown.setdefault(watch_id, list(record.sources))
-                if (partner, record_id) in sources:
-                    continue
-                sources.append((partner, record_id))
-                new_rows.append(
-                    {
-                        "watch_id": watch_id,
-                        "partner": partner,
-                        "record_id": record_id,
-                        "pnc_id": keys.pnc_id,
-                        "date_of_birth": keys.date_of_birth,
-                        "keyed_at": now,
-                    }
-                )
-            if not new_rows:
-                return
-            await conn.execute(
-                update(watch)
-                .where(watch.c.watch_id == bindparam("b_watch_id"))
-                .values(sources=bindparam("b_sources")),
-                [
-                    {"b_watch_id": w, "b_sources": json.dumps([list(s) for s in sources])}
-                    for w, sources in grown.items()
-                    if len(sources) > len(records[w].sources)
-                ],
-            )
-            await conn.execute(watch_source.insert(), new_rows)
+            await _add_sources(conn, added)
+            await _set_cursor(conn, partner, cursor)
 
     async def lease(self, partner: str, holder: str, seconds: float) -> bool:
         """Whether `holder` may read `partner`'s feed for the next `seconds`: it holds the lease, or took it
@@ -342,17 +334,72 @@ class WatchStore:
         return str(value) if value is not None else None
 
     async def set_cursor(self, partner: str, cursor: str) -> None:
-        now = datetime.now(UTC)
         async with self.engine.begin() as conn:
-            moved = await conn.execute(
-                update(partner_cursor)
-                .where(partner_cursor.c.partner == partner)
-                .values(cursor=cursor, updated_at=now)
+            await _set_cursor(conn, partner, cursor)
+
+
+async def _set_cursor(conn: AsyncConnection, partner: str, cursor: str) -> None:
+    now = datetime.now(UTC)
+    moved = await conn.execute(
+        update(partner_cursor)
+        .where(partner_cursor.c.partner == partner)
+        .values(cursor=cursor, updated_at=now)
+    )
+    if moved.rowcount == 0:
+        await conn.execute(partner_cursor.insert().values(partner=partner, cursor=cursor, updated_at=now))
+
+
+async def _add_sources(conn: AsyncConnection, added: Sequence[tuple[str, str, str, SourceKeys]]) -> None:
+    """Add records to live watches' persons: a row each in `watch_source` (one a watch already has is left
+    as it is), then each watch's JSON list of sources rebuilt from them, so that two replicas (or two
+    partners' polls) adding to one watch at once both land."""
+    now = datetime.now(UTC)
+    ids = sorted({a[0] for a in added})
+    if not ids:
+        return
+    live = {
+        row.watch_id
+        for row in await conn.execute(select(watch.c.watch_id).where(watch.c.watch_id.in_(ids), _live(now)))
+    }
+    rows = [
+        {
+            "watch_id": watch_id,
+            "partner": partner,
+            "record_id": record_id,
+            "pnc_id": keys.pnc_id,
+            "date_of_birth": keys.date_of_birth,
+            "keyed_at": now,
+        }
+        for watch_id, partner, record_id, keys in added
+        if watch_id in live
+    ]
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(insert(watch_source).on_conflict_do_nothing(), rows)
+    # Read after the insert: on SQLite the insert took the write lock, so this sees every earlier commit; on
+    # PostgreSQL the watch rows are locked until this transaction ends.
+    current = await conn.execute(
+        select(watch).where(watch.c.watch_id.in_(sorted(live))).order_by(watch.c.watch_id).with_for_update()
+    )
+    named: dict[str, list[tuple[str, str]]] = {}
+    for r in await conn.execute(select(watch_source).where(watch_source.c.watch_id.in_(sorted(live)))):
+        named.setdefault(r.watch_id, []).append((r.partner, r.record_id))
+    changed = []
+    for row in current:
+        sources = list(WatchRecord.of(row).sources)
+        missing = sorted(set(named.get(row.watch_id, [])) - set(sources))
+        if missing:
+            changed.append(
+                {"b_watch_id": row.watch_id, "b_sources": json.dumps([list(x) for x in sources + missing])}
             )
-            if moved.rowcount == 0:
-                await conn.execute(
-                    partner_cursor.insert().values(partner=partner, cursor=cursor, updated_at=now)
-                )
+    if changed:
+        await conn.execute(
+            update(watch)
+            .where(watch.c.watch_id == bindparam("b_watch_id"))
+            .values(sources=bindparam("b_sources")),
+            changed,
+        )
 
 
 def _live(now: datetime) -> Any:

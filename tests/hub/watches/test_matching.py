@@ -6,19 +6,23 @@ it) fires the watch like the rest. Two PNC IDs are two people, whatever their na
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from connectors.canonical import Gender, PersonName, PersonRecord
 from connectors.contract import Capability
 from connectors.demo.store import DemoStore
 from connectors.pnc import format_pnc_id
+from hub.audit.errors import AuditUnavailable
+from hub.auth.principal import Principal
 from hub.config.settings import HubSettings
-from hub.watches.matching import Match, MatchedBy
+from hub.watches.matching import Match, MatchedBy, Matcher, keys_of
 from hub.watches.poller import Notification
+from hub.watches.store import SourceKeys
 from hub.watches.tables import watch_source
 from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
@@ -166,14 +170,103 @@ async def test_a_watch_not_for_people_records_is_still_told_of_what_the_matched_
     assert arrested.kind is Capability.CUSTODY and arrested.record.id == custody
 
 
-async def test_an_ended_watch_matches_nothing(hub: HubClient, own_eastvale: Partner) -> None:
+async def test_an_ended_watch_matches_nothing_and_keeps_no_keys(
+    hub: HubClient, own_eastvale: Partner
+) -> None:
     watch_id = await watch_darren(hub)
     await hub.query(CANCEL, {"id": watch_id})
+    async with hub.app.state.watches.engine.connect() as conn:
+        kept = (await conn.execute(select(watch_source.c.pnc_id, watch_source.c.date_of_birth))).all()
+    assert kept and all(row == (None, None) for row in kept)
     await eastvale_arrests_a_new_subject(
         own_eastvale, surname="Kilbride", forenames="Darren", dateOfBirth=DARREN_BORN.isoformat()
     )
 
     assert await told(hub) == []
+
+
+async def test_two_new_records_under_different_pnc_ids_do_not_both_join_one_person(
+    hub: HubClient, own_eastvale: Partner
+) -> None:
+    body = await hub.query(SEARCH_IDS, {"criteria": {"familyName": "Marsh", "givenName": "Chloe"}})
+    [chloe] = body["data"]["searchPersons"]["people"]  # no force holds a PNC ID for her
+    await hub.query(WATCH, {"id": chloe["id"]})
+    await told(hub)
+    new = {"surname": "Marsh", "forenames": "Chloe", "dateOfBirth": "2008-06-30", "sex": "F"}
+    one, _ = await eastvale_arrests_a_new_subject(own_eastvale, **new, pncNumber=format_pnc_id(2024, 11))
+    two, _ = await eastvale_arrests_a_new_subject(own_eastvale, **new, pncNumber=format_pnc_id(2024, 12))
+
+    notes = await told(hub)
+
+    [matched] = [n.record.record_id for n in notes if n.kind is Capability.PEOPLE]
+    assert matched in {one, two}, "one of them is Chloe; the other, by its PNC ID, someone else"
+    assert {n.person_record_id for n in notes if n.kind is Capability.CUSTODY} == {matched}
+
+
+def test_a_record_with_a_pnc_id_is_not_matched_on_its_name_while_a_watched_record_is_not_keyed() -> None:
+    name = (PersonName("Marsh", "Chloe"),)
+    watched = PersonRecord("southmoor", "SM1", name, date(2008, 6, 30), Gender.FEMALE)
+    new = PersonRecord(
+        "eastvale", "NM1", name, date(2008, 6, 30), Gender.FEMALE, pnc_id=format_pnc_id(2024, 11)
+    )
+    keyed = {("southmoor", "SM1"): SourceKeys(None, date(2008, 6, 30))}
+    unknown = {**keyed, ("westmoor", "W1"): SourceKeys(None, None, keyed=False)}  # may hold another PNC ID
+    records = {("southmoor", "SM1"): watched}
+
+    assert Matcher._compare("NM1", new, keys_of(new), keyed, records) == Match(
+        "NM1", 1.0, MatchedBy.NAME_AND_DATE_OF_BIRTH
+    )
+    assert Matcher._compare("NM1", new, keys_of(new), unknown, records) is None
+
+
+async def test_when_the_trail_cannot_be_written_the_page_is_read_again_and_matched_again(
+    hub: HubClient, own_eastvale: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch_id = await watch_darren(hub)
+    subject, _ = await eastvale_arrests_a_new_subject(
+        own_eastvale, surname="Kilbride", forenames="Daren", dateOfBirth=DARREN_BORN.isoformat(), sex="M"
+    )
+    audit = hub.app.state.poller.audit
+
+    async def down(event: object) -> None:
+        raise AuditUnavailable("the audit database is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "append", down)
+        assert await told(hub) == []
+    assert ("eastvale", subject) not in await watched_person_names(hub, watch_id), (
+        "nothing told, nothing kept"
+    )
+
+    assert [n.kind for n in await told(hub)] == [Capability.PEOPLE, Capability.CUSTODY]
+    assert ("eastvale", subject) in await watched_person_names(hub, watch_id)
+
+
+async def test_a_watch_made_since_the_last_poll_is_matched_by_the_feeds_reader(
+    hub: HubClient, own_eastvale: Partner
+) -> None:
+    await told(hub)  # the feeds' cursors are now
+    body = await hub.query(SEARCH_IDS, {"criteria": {"familyName": "Kilbride", "givenName": "Darren"}})
+    await hub.query(WATCH, {"id": body["data"]["searchPersons"]["people"][0]["id"]})
+    await eastvale_arrests_a_new_subject(
+        own_eastvale, surname="Kilbride", forenames="Daren", dateOfBirth=DARREN_BORN.isoformat(), sex="M"
+    )
+
+    # Read by a replica that is not the one keying watched records: it keys them itself first.
+    told_now = await hub.app.state.poller.poll("eastvale")
+
+    assert [n.kind for n in told_now] == [Capability.PEOPLE, Capability.CUSTODY]
+
+
+async def test_records_waiting_for_keys_are_read_a_page_per_partner(hub: HubClient) -> None:
+    store = hub.app.state.watches
+    principal = Principal(client_id="investigator", organisation="Northshire Police", scopes=frozenset())
+    until = datetime.now(UTC) + timedelta(days=1)
+    sources = [("eastvale", "E1"), ("eastvale", "E2"), ("eastvale", "E3"), ("southmoor", "S1")]
+    await store.create(principal, sources, ["custody"], until, "investigation", None)
+
+    # A partner with many records waiting (one that cannot answer, say) leaves room for the others.
+    assert await store.unkeyed(2) == [("eastvale", "E1"), ("eastvale", "E2"), ("southmoor", "S1")]
 
 
 async def test_the_watched_records_keys_are_read_once_and_hold_no_names(hub: HubClient) -> None:

@@ -130,6 +130,12 @@ def test_a_watcher_needs_the_same_scopes_to_be_told_of_a_record_as_to_read_it() 
     for python_name, kind in fields.items():
         [declared] = [v for k, v in KIND_SCOPES.items() if k.value == kind]
         assert requirement_of(definition.get_field(python_name)) == declared, kind
+    # A new record of the person: what reading a person needs.
+    from connectors.contract import Capability
+    from hub.schema.query import Query
+
+    person = get_object_definition(Query, strict=True).get_field("person")
+    assert requirement_of(person) == KIND_SCOPES[Capability.PEOPLE]
 
 
 async def test_one_reader_per_partner_feed_however_many_replicas(
