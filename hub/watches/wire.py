@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from datetime import date, datetime
@@ -26,6 +27,12 @@ def to_wire(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A dataclass's field types, resolved once (`typing.get_type_hints` is slow)."""
+    return typing.get_type_hints(cls)
+
+
 def from_wire(annotation: Any, value: Any) -> Any:
     """`value` (JSON) read back as `annotation`: dataclasses field by field, enums, dates, tuples, options."""
     if value is None:
@@ -41,7 +48,7 @@ def from_wire(annotation: Any, value: Any) -> Any:
         return tuple(from_wire(a, v) for a, v in zip(typing.get_args(annotation), value, strict=True))
     if isinstance(annotation, type):
         if dataclasses.is_dataclass(annotation):
-            hints = typing.get_type_hints(annotation)
+            hints = _hints(annotation)
             return annotation(
                 **{f.name: from_wire(hints[f.name], value[f.name]) for f in dataclasses.fields(annotation)}
             )

@@ -139,3 +139,29 @@ def test_the_watch_benchmark_times_detection_to_delivery(tmp_path: Path) -> None
     # Every arrest told, the two under a new subject record too (matched to their watches first).
     assert figures["changes"] == 4 and figures["new_records"] == 2 and figures["polls"] >= 1
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+
+
+@pytest.mark.parametrize("channel", ["redis", "postgres"])
+async def test_the_fanout_benchmark_times_each_notification_to_the_other_replica(channel: str) -> None:
+    import os
+
+    from bench.fanout import measure
+    from hub.db import create_engine
+    from hub.watches.fanout import PostgresFanout, RedisFanout, Relay
+
+    url = os.environ.get("HUB_TEST_REDIS_URL" if channel == "redis" else "HUB_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip(f"no {channel} for tests here")
+    engine = create_engine(url) if channel == "postgres" else None
+    relays: list[Relay] = (
+        [RedisFanout(url, 1.0), RedisFanout(url, 1.0)]
+        if engine is None
+        else [PostgresFanout(engine), PostgresFanout(engine)]
+    )
+    try:
+        figures = await measure(relays[0], relays[1], count=20, rate=200, chars=8000)  # two NOTIFYs each
+    finally:
+        if engine is not None:
+            await engine.dispose()
+
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"] and figures["cpu_us_per_notification"] >= 0
