@@ -119,12 +119,13 @@ class Matcher:
         growing = [(watch, dict(sources)) for watch, sources in candidates]
         matches: list[Matched] = []
         for record_id, (record, keys) in sorted(new.items()):
-            for watch, sources in growing:
-                if (partner, record_id) in sources or (partner, record_id) in watch.sources:
-                    continue
-                found = self._compare(record_id, record, keys, sources, watched)
-                if found is None:
-                    continue
+            linked = [
+                (watch, sources, found)
+                for watch, sources in growing
+                if (partner, record_id) not in sources
+                and (found := self._compare(record_id, record, keys, sources, watched)) is not None
+            ]
+            for watch, sources, found in self._as_merge_would(linked, watched):
                 # From now on the record is one of the watch's: a later record of the page is compared with
                 # it too, and may not join the person with another PNC ID.
                 sources[(partner, record_id)] = keys
@@ -154,6 +155,24 @@ class Matcher:
         return read
 
     @staticmethod
+    def _as_merge_would(
+        linked: list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys], Match]],
+        watched: Mapping[tuple[str, str], PersonRecord],
+    ) -> list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys], Match]]:
+        """Of the watched people one new record links to, those `merge` would join it with: strongest link
+        first, never two people holding different PNC IDs (a record without one, named like two watched
+        men with different PNC IDs, is the likelier one's). Several watches on one person all keep it."""
+        kept: list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys], Match]] = []
+        joined: set[str] = set()
+        for link in sorted(linked, key=lambda link: (-link[2].confidence, link[0].watch_id)):
+            held = _pnc_ids(link[1], watched)
+            if held and joined and held != joined:
+                continue
+            kept.append(link)
+            joined |= held
+        return kept
+
+    @staticmethod
     def _compare(
         record_id: str,
         record: PersonRecord,
@@ -165,10 +184,7 @@ class Matcher:
         the person does not hold, where the person holds one, does not (two PNC IDs are two people); nor,
         for a record with a PNC ID, does a name, while one of the person's records could not be keyed (it
         may hold another PNC ID). Otherwise the best name link to a record born the same day."""
-        held = {k.pnc_id for k in sources.values() if k.pnc_id}
-        held |= {
-            p for s in sources if (k := watched.get(s)) is not None and (p := normalise_pnc_id(k.pnc_id))
-        }
+        held = _pnc_ids(sources, watched)
         if keys.pnc_id and keys.pnc_id in held:
             return Match(record_id, 1.0, MatchedBy.PNC_ID)
         if keys.pnc_id and (held or not all(k.keyed for k in sources.values())):
@@ -183,3 +199,13 @@ class Matcher:
         if best < MATCH_THRESHOLD:
             return None
         return Match(record_id, round(best, 3), MatchedBy.NAME_AND_DATE_OF_BIRTH)
+
+
+def _pnc_ids(
+    sources: Mapping[tuple[str, str], SourceKeys], watched: Mapping[tuple[str, str], PersonRecord]
+) -> set[str]:
+    """The PNC IDs a watched person's records hold: as keyed, and as read now where a record was."""
+    held = {k.pnc_id for k in sources.values() if k.pnc_id}
+    return held | {
+        p for s in sources if (r := watched.get(s)) is not None and (p := normalise_pnc_id(r.pnc_id))
+    }

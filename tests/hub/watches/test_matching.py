@@ -203,6 +203,32 @@ async def test_two_new_records_under_different_pnc_ids_do_not_both_join_one_pers
     assert {n.person_record_id for n in notes if n.kind is Capability.CUSTODY} == {matched}
 
 
+async def test_a_record_named_like_two_watched_men_with_different_pnc_ids_joins_one_of_them(
+    hub: HubClient, own_eastvale: Partner
+) -> None:
+    twins = []
+    for serial in (21, 22):  # namesakes born the same day, told apart by their PNC IDs
+        ref, _ = await eastvale_arrests_a_new_subject(
+            own_eastvale, surname="Okafor", forenames="Daniel", dateOfBirth="1990-01-01", sex="M",
+            pncNumber=format_pnc_id(2010, serial),
+        )  # fmt: skip
+        twins.append(ref)
+    principal = Principal(client_id="investigator", organisation="Northshire Police", scopes=frozenset())
+    until = datetime.now(UTC) + timedelta(days=1)
+    for ref in twins:
+        await hub.app.state.watches.create(
+            principal, [("eastvale", ref)], ["people"], until, "investigation", None
+        )
+    await told(hub)
+    newcomer, _ = await eastvale_arrests_a_new_subject(
+        own_eastvale, surname="Okafor", forenames="Daniel", dateOfBirth="1990-01-01", sex="M"
+    )
+
+    matched = [n for n in await told(hub) if n.kind is Capability.PEOPLE]
+
+    assert [n.record.record_id for n in matched] == [newcomer], "one of them, not both"
+
+
 def test_a_record_with_a_pnc_id_is_not_matched_on_its_name_while_a_watched_record_is_not_keyed() -> None:
     name = (PersonName("Marsh", "Chloe"),)
     watched = PersonRecord("southmoor", "SM1", name, date(2008, 6, 30), Gender.FEMALE)
