@@ -145,6 +145,8 @@ def create_app(
         }
         if settings.redis_url is not None:
             body["redis"] = "ok" if counting else "unavailable"
+        if isinstance(broker, Relay):  # other replicas' notifications: subscriptions only, not readiness
+            body["notifications"] = "ok" if broker.listening else "unavailable"
         return JSONResponse(body, status_code=200 if serving else 503)
 
     watches = WatchStore(engine, settings.watch_max_per_client)

@@ -101,6 +101,8 @@ class Relay(Broker, abc.ABC):
     def __init__(self) -> None:
         super().__init__()
         self.origin = uuid.uuid4().hex
+        #: Whether this replica is listening to the channel now (`/readyz` shows it).
+        self.listening = False
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
 
@@ -132,8 +134,10 @@ class Relay(Broker, abc.ABC):
                     async for message in messages:
                         self._received(message)
             except asyncio.CancelledError:
+                self.listening = False
                 raise
             except Exception as exc:
+                self.listening = False
                 log.warning(
                     "listening for other replicas' notifications failed (%s); again in %gs",
                     exc,
@@ -191,6 +195,7 @@ class RedisFanout(Relay):
     async def _messages(self) -> AsyncGenerator[str, None]:
         async with self.redis.pubsub() as pubsub:
             await pubsub.subscribe(CHANNEL)
+            self.listening = True
             async for message in pubsub.listen():
                 if message.get("type") == "message":
                     data = message["data"]
@@ -250,6 +255,7 @@ class PostgresFanout(Relay):
             conn.add_termination_listener(lambda _: arrived.put_nowait(None))
             await conn.add_listener(CHANNEL, lambda _c, _pid, _channel, payload: arrived.put_nowait(payload))
             self.listener_pid = conn.get_server_pid()
+            self.listening = True
             partial: dict[str, list[str]] = {}
             while True:
                 try:
