@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -24,6 +25,7 @@ __all__ = [
     "as_utc",
     "create_engine",
     "create_sqlite_writer_engine",
+    "insert_new",
     "metadata",
     "migrate_database",
     "normalise_url",
@@ -146,6 +148,13 @@ async def prepare_database(engine: AsyncEngine, migrate: bool) -> None:
         await migrate_database(engine)
     else:
         await require_current(engine)
+
+
+def insert_new(dialect: str, table: Table) -> Any:
+    """An INSERT into `table` that leaves out rows whose key is there already (ON CONFLICT DO NOTHING), for
+    the hub's two databases (`dialect`: a connection's `dialect.name`)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -87,6 +87,8 @@ def _decode(text: str) -> tuple[str, Notification]:
 
 #: Most notifications sent to the channel at once (one transaction, or one pipeline).
 BATCH = 100
+#: Most notifications waiting for the channel; past it (the channel far behind), new ones are dropped.
+OUTBOX = 10_000
 
 
 class Relay(Broker, abc.ABC):
@@ -95,35 +97,45 @@ class Relay(Broker, abc.ABC):
 
     This replica's own subscriptions are told at once, whatever the channel's state; a message that comes
     back from the channel is recognised by its origin and passed over. Notifications go to the channel in
-    the order they were published: one sender takes them from a queue, in batches of up to `BATCH`.
+    the order they were published: one sender takes them from a queue (at most `OUTBOX` waiting), in batches
+    of up to `BATCH`, each sent within `timeout` seconds or given up (logged).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 10.0, check_seconds: float = 30.0) -> None:
         super().__init__()
+        self.timeout, self.check_seconds = timeout, check_seconds
         self.origin = uuid.uuid4().hex
         #: Whether this replica is listening to the channel now (`/readyz` shows it).
         self.listening = False
-        self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._outbox: asyncio.Queue[str] | None = None
         self._sender: asyncio.Task[None] | None = None
 
     def publish(self, notification: Notification) -> int:
-        self._outbox.put_nowait(_encode(notification, self.origin))
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.get_running_loop().create_task(self._send_all())
+        if self._sender is None or self._sender.done():  # made in the loop that publishes
+            self._outbox = asyncio.Queue(maxsize=OUTBOX)
+            self._sender = asyncio.get_running_loop().create_task(self._send_all(self._outbox))
+        assert self._outbox is not None
+        try:
+            self._outbox.put_nowait(_encode(notification, self.origin))
+        except asyncio.QueueFull:
+            log.warning(
+                "the channel to the other replicas is behind by %d notifications: one was dropped", OUTBOX
+            )
         return super().publish(notification)
 
-    async def _send_all(self) -> None:
+    async def _send_all(self, outbox: asyncio.Queue[str]) -> None:
         while True:
-            batch = [await self._outbox.get()]
-            while len(batch) < BATCH and not self._outbox.empty():
-                batch.append(self._outbox.get_nowait())
+            batch = [await outbox.get()]
+            while len(batch) < BATCH and not outbox.empty():
+                batch.append(outbox.get_nowait())
             try:
-                await self._send(batch)
+                async with asyncio.timeout(self.timeout):
+                    await self._send(batch)
             except Exception:  # the channel is down: the events stay audited, lost to other replicas' sockets
                 log.exception("%d notifications could not be sent to the other replicas", len(batch))
             finally:
                 for _ in batch:
-                    self._outbox.task_done()
+                    outbox.task_done()
 
     async def listen(self, retry_seconds: float = 1.0) -> None:
         """Tell this replica's subscriptions what the other replicas publish, until cancelled; a lost
@@ -148,23 +160,32 @@ class Relay(Broker, abc.ABC):
     def _received(self, message: str) -> None:
         try:
             origin, notification = _decode(message)
-        except (
-            ValueError,
-            KeyError,
-            TypeError,
-        ) as exc:  # not a notification, or one of a newer replica's kinds
+        except (ValueError, KeyError, TypeError) as exc:  # not a notification, or a newer replica's kind
             log.warning("a message on the notification channel was not understood, and passed over: %s", exc)
             return
         if origin != self.origin:
             super().publish(notification)
 
     async def flush(self) -> None:
-        """Wait until every notification published so far has been sent (or has failed to be)."""
-        if self._sender is not None and not self._sender.done():
-            await self._outbox.join()
+        """Wait until every notification published so far has been sent, or has failed to be (each batch
+        within `timeout`), or the sender has stopped."""
+        sender, outbox = self._sender, self._outbox
+        if sender is None or outbox is None or sender.done():
+            return
+        joined = asyncio.ensure_future(outbox.join())
+        try:
+            await asyncio.wait({joined, sender}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            joined.cancel()
 
     async def aclose(self) -> None:
-        await self.flush()
+        """Send what is waiting (for at most twice `timeout`: the batch being sent, and one more), then stop
+        the sender."""
+        try:
+            async with asyncio.timeout(self.timeout * 2):
+                await self.flush()
+        except TimeoutError:
+            log.warning("notifications still waiting for the other replicas were dropped at shutdown")
         if self._sender is not None:
             self._sender.cancel()
             await asyncio.gather(self._sender, return_exceptions=True)
@@ -181,9 +202,10 @@ class Relay(Broker, abc.ABC):
 class RedisFanout(Relay):
     """Notifications through Redis pub/sub."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        super().__init__()
-        # No read timeout: a subscription waits on the connection for as long as nothing happens.
+    def __init__(self, url: str, timeout: float = 10.0, check_seconds: float = 30.0) -> None:
+        super().__init__(timeout, check_seconds)
+        # No read timeout: a subscription waits on the connection for as long as nothing happens, and is
+        # checked with a PING every `check_seconds` of quiet.
         self.redis: Redis = Redis.from_url(url, socket_connect_timeout=timeout)
 
     async def _send(self, messages: list[str]) -> None:
@@ -193,10 +215,23 @@ class RedisFanout(Relay):
             await pipe.execute()
 
     async def _messages(self) -> AsyncGenerator[str, None]:
+        loop = asyncio.get_running_loop()
         async with self.redis.pubsub() as pubsub:
             await pubsub.subscribe(CHANNEL)
             self.listening = True
-            async for message in pubsub.listen():
+            pinged: float | None = None  # when a PING went unanswered so far
+            while True:
+                message = await pubsub.get_message(
+                    timeout=self.check_seconds if pinged is None else self.timeout
+                )
+                if message is None:  # quiet: is the connection still there?
+                    if pinged is not None and loop.time() - pinged >= self.timeout:
+                        raise ConnectionError("Redis did not answer a PING on the subscription")
+                    if pinged is None:
+                        await pubsub.ping()
+                        pinged = loop.time()
+                    continue
+                pinged = None
                 if message.get("type") == "message":
                     data = message["data"]
                     yield data.decode() if isinstance(data, bytes) else str(data)
@@ -223,15 +258,16 @@ class PostgresFanout(Relay):
     """
 
     def __init__(self, engine: AsyncEngine, timeout: float = 10.0, check_seconds: float = 30.0) -> None:
-        super().__init__()
+        super().__init__(timeout, check_seconds)
         if engine.dialect.driver != "asyncpg":
             raise ValueError(
                 "HUB_WATCH_FANOUT=postgres listens through asyncpg: give HUB_DATABASE_URL as "
                 f"postgresql+asyncpg://... (it names the {engine.dialect.driver} driver)"
             )
-        self.engine, self.timeout, self.check_seconds = engine, timeout, check_seconds
+        self.engine = engine
         _, arguments = engine.dialect.create_connect_args(engine.url)
-        self._connect_args = {k: v for k, v in arguments.items() if k not in _DIALECT_ONLY}
+        # The connection's own timeout is this relay's (a URL's ?timeout= would be given twice).
+        self._connect_args = {k: v for k, v in arguments.items() if k not in (*_DIALECT_ONLY, "timeout")}
         #: The backend process id of this replica's listening connection (None while there is none).
         self.listener_pid: int | None = None
 
@@ -305,7 +341,7 @@ def broker_for(settings: HubSettings, engine: AsyncEngine) -> Broker:
     match settings.effective_watch_fanout:
         case "redis":
             assert settings.redis_url is not None  # checked with the settings
-            return RedisFanout(settings.redis_url, settings.redis_timeout_seconds)
+            return RedisFanout(settings.redis_url)
         case "postgres" if settings.watch_fanout == "auto" and engine.dialect.driver != "asyncpg":
             log.warning(
                 "notifications reach this replica's subscriptions only: LISTEN/NOTIFY needs the asyncpg "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from connectors.canonical import PersonRecord
 from connectors.pnc import normalise_pnc_id
+from hub.federation.ids import MAX_SOURCES
 from hub.federation.resolution import MATCH_THRESHOLD, link_confidence
 from hub.watches.store import SourceKeys, WatchRecord, WatchStore
 
@@ -126,6 +128,14 @@ class Matcher:
                 and (found := self._compare(record_id, record, keys, sources, watched)) is not None
             ]
             for watch, sources, found in self._as_merge_would(linked, watched):
+                if len(current[watch.watch_id].sources) >= MAX_SOURCES:  # what a person id may name
+                    log.warning(
+                        "watch %s names %d records already: %s is not added",
+                        watch.watch_id,
+                        MAX_SOURCES,
+                        record_id,
+                    )
+                    continue
                 # From now on the record is one of the watch's: a later record of the page is compared with
                 # it too, and may not join the person with another PNC ID.
                 sources[(partner, record_id)] = keys
@@ -160,16 +170,25 @@ class Matcher:
         watched: Mapping[tuple[str, str], PersonRecord],
     ) -> list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys], Match]]:
         """Of the watched people one new record links to, those `merge` would join it with: strongest link
-        first, never two people holding different PNC IDs (a record without one, named like two watched
-        men with different PNC IDs, is the likelier one's). Several watches on one person all keep it."""
+        first, never two people holding different PNC IDs. A record without a PNC ID named like two watched
+        namesakes with different PNC IDs joins the likelier; equally likely, neither (it is not known whose
+        it is). Several watches on one person all keep it."""
         kept: list[tuple[WatchRecord, dict[tuple[str, str], SourceKeys], Match]] = []
         joined: set[str] = set()
-        for link in sorted(linked, key=lambda link: (-link[2].confidence, link[0].watch_id)):
-            held = _pnc_ids(link[1], watched)
-            if held and joined and held != joined:
-                continue
-            kept.append(link)
-            joined |= held
+        ordered = sorted(linked, key=lambda link: -link[2].confidence)
+        for _, tied in itertools.groupby(ordered, key=lambda link: link[2].confidence):
+            group = [(link, _pnc_ids(link[1], watched)) for link in tied]
+            people = {frozenset(held) for _, held in group if held and (not joined or held == joined)}
+            if len(people) > 1:
+                log.info(
+                    "a new record is as like two watched people with different PNC IDs: matched to neither"
+                )
+                break
+            for link, held in group:
+                if held and joined and held != joined:
+                    continue
+                kept.append(link)
+                joined |= held
         return kept
 
     @staticmethod

@@ -72,6 +72,8 @@ _DISCLOSED_AS = {
 }
 #: Most changes read from one partner in one poll.
 PAGE = 500
+#: The namespace of events' ids (UUID 5 of the page, the watch and the record).
+_EVENT_IDS = uuid.UUID("5f0c3c3e-8b5e-4d0a-9a51-2f1b7c8e9d40")
 
 
 @dataclass(frozen=True)
@@ -209,45 +211,55 @@ class Poller:
         try:
             if await self.watches.lease(KEYS_LEASE, self.holder, 30.0):
                 await self.matcher.key_sources()
-                await self.watches.forget_ended_keys()
+                await self.watches.forget_ended()
         except Exception as exc:
             log.warning("the watched records' keys could not be read, tried again next poll: %s", exc)
 
     async def poll(self, name: str) -> list[Notification]:
         """Read one partner's feed since its cursor and fire the watches it concerns."""
         connector = self.partners.connectors[name]
-        # One reader per partner across replicas: a lease long enough for a slow poll (which may read other
-        # partners too, to match a new record) and the next one.
+        # One reader per partner across replicas: a lease long enough for the slowest poll (five partner calls
+        # in a row at most: the feed, keys, the new records, the watched records to compare, the fetch; then
+        # the audit) and the next one. A poll that outruns it anyway stores nothing (`LeaseLost`).
         slowest = max(config.timeout for config in self.partners.configs.values())
-        lease = max(self.interval_of(name) * 3, slowest * 4, 10.0)
+        lease = max(self.interval_of(name) * 3, slowest * 5 + self.audit.write_timeout * 2, 10.0)
         if not await self.watches.lease(name, self.holder, lease):
             return []
         cursor = await self.watches.cursor(name)
         page: ChangePage = await self._guarded(name, "changes", lambda: connector.changes(cursor, PAGE))
         if cursor is None:  # a new reader: from now on
-            await self.watches.set_cursor(name, page.cursor)
+            await self.watches.set_cursor(name, page.cursor, self.holder)
             return []
         born = sorted({c.person_record_id for c in page.changes if c.kind is Capability.PEOPLE})
         matches: list[Matched] = []
         if born:
-            await self.matcher.key_sources()  # a watch made since the last poll is matched too
+            try:  # a watch made since the last poll is matched too (this replica may not key the others)
+                await self.matcher.key_sources()
+            except Exception as exc:
+                log.warning(
+                    "watched records could not be keyed before matching %s's new records: %s", name, exc
+                )
             matches = await self.matcher.match(name, await self._people(name, born))
         others = [c for c in page.changes if c.kind is not Capability.PEOPLE]
-        notifications = await self._fire(name, others, matches) if others or matches else []
+        notifications = await self._fire(name, cursor, others, matches) if others or matches else []
         for notification in notifications:  # audited, every one: now they may be told
             self.broker.publish(notification)
         await self._queue_webhooks(notifications)
         # Audited and queued: now the watches grow, with the cursor (a failure before reads the page again).
         added = [(m.watch.watch_id, name, m.match.record_id, m.keys) for m in matches]
-        await self.watches.finish_page(name, page.cursor, added)
+        await self.watches.finish_page(name, page.cursor, self.holder, added)
         return notifications
 
     async def _fire(
-        self, name: str, changes: Sequence[Change], matches: Sequence[Matched] = ()
+        self, name: str, cursor: str, changes: Sequence[Change], matches: Sequence[Matched] = ()
     ) -> list[Notification]:
-        """The notifications of one page of a partner's feed: its records' changes (`changes`) and the new
-        people records matched to watches (`matches`, whose watches name those records already), each
-        checked against its watcher's rights, and all of them audited."""
+        """The notifications of the page of a partner's feed after `cursor`: its records' changes (`changes`)
+        and the new people records matched to watches (`matches`, whose watches name those records
+        already), each checked against its watcher's rights, and all of them audited.
+
+        An event's id is derived from the page, the watch and the record: a page read again (its poll failed
+        after telling) tells the same events under the same ids, which a receiver can recognise (a webhook's
+        `webhook-id`), and queues no second delivery."""
         grown = {m.watch.watch_id: m.watch for m in matches}
         stored = await self.watches.live_on(name, {c.person_record_id for c in changes})
         watches = [grown.pop(w.watch_id, w) for w in stored] + list(grown.values())
@@ -266,9 +278,14 @@ class Poller:
         def notification(
             watch: WatchRecord, kind: Capability, person_record_id: str, record: Any
         ) -> Notification:
-            return Notification(
-                str(uuid.uuid4()), watch, kind, name, connector.title, person_record_id, record, now
+            what = (
+                getattr(record, "id", None)
+                or getattr(record, "code", None)
+                or getattr(record, "record_id", "")
             )
+            key = "\n".join((name, cursor, watch.watch_id, kind.value, person_record_id, str(what)))
+            event_id = str(uuid.uuid5(_EVENT_IDS, key))
+            return Notification(event_id, watch, kind, name, connector.title, person_record_id, record, now)
 
         notifications = [
             notification(watch, Capability.PEOPLE, match.record_id, match)

@@ -17,18 +17,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.auth.principal import Principal
+from hub.db import insert_new
 from hub.watches.tables import partner_cursor, watch, watch_source
 
-__all__ = ["SourceKeys", "TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore", "aware"]
+__all__ = ["LeaseLost", "SourceKeys", "TooManyWatches", "WatchNotFound", "WatchRecord", "WatchStore", "aware"]
 
 
 class WatchNotFound(LookupError):
     """No watch of this client has that id."""
+
+
+class LeaseLost(Exception):
+    """This replica no longer holds the partner's feed lease."""
 
 
 class TooManyWatches(Exception):
@@ -168,12 +172,8 @@ class WatchStore:
                 .values(cancelled_at=datetime.now(UTC))
             )
             row = (await conn.execute(select(watch).where(mine))).first()
-            if row is not None:  # an ended watch keeps no keys of its person
-                await conn.execute(
-                    update(watch_source)
-                    .where(watch_source.c.watch_id == watch_id)
-                    .values(pnc_id=None, date_of_birth=None)
-                )
+            if row is not None:  # an ended watch is matched with nothing, and keeps no keys of its person
+                await conn.execute(watch_source.delete().where(watch_source.c.watch_id == watch_id))
         if row is None:
             raise WatchNotFound(f"You have no watch {watch_id!r}.")
         return WatchRecord.of(row)
@@ -241,20 +241,13 @@ class WatchStore:
         async with self.engine.begin() as conn:
             await conn.execute(statement, rows)
 
-    async def forget_ended_keys(self) -> int:
-        """Clear the blocking keys (PNC ID, date of birth) of ended watches' records: the hub keeps them only
-        while a watch runs. How many records' were cleared."""
+    async def forget_ended(self) -> int:
+        """Delete ended watches' source rows, and with them their keys (PNC ID, date of birth): an ended watch
+        is matched with nothing, and keeps its person in its own list of sources. How many were deleted."""
         ended = select(watch.c.watch_id).where(~_live(datetime.now(UTC)))
         async with self.engine.begin() as conn:
-            cleared = await conn.execute(
-                update(watch_source)
-                .where(
-                    watch_source.c.watch_id.in_(ended),
-                    or_(watch_source.c.pnc_id.is_not(None), watch_source.c.date_of_birth.is_not(None)),
-                )
-                .values(pnc_id=None, date_of_birth=None)
-            )
-        return int(cleared.rowcount or 0)
+            gone = await conn.execute(watch_source.delete().where(watch_source.c.watch_id.in_(ended)))
+        return int(gone.rowcount or 0)
 
     async def sharing_keys(
         self, pnc_ids: Iterable[str], dates_of_birth: Iterable[date]
@@ -283,14 +276,23 @@ class WatchStore:
         return list(found.values())
 
     async def finish_page(
-        self, partner: str, cursor: str, added: Sequence[tuple[str, str, str, SourceKeys]] = ()
+        self,
+        partner: str,
+        cursor: str,
+        holder: str,
+        added: Sequence[tuple[str, str, str, SourceKeys]] = (),
     ) -> None:
-        """One page of `partner`'s feed handled: add the records matched to watches (watch id, partner,
-        record id, keys) to their persons, and move the partner's cursor on, in one transaction (both or
-        neither: a page read again matches again)."""
+        """One page of `partner`'s feed handled by `holder`: add the records matched to watches (watch id,
+        partner, record id, keys) to their persons, and move the partner's cursor on, in one transaction
+        (both or neither: a page read again matches again).
+
+        Raises:
+            LeaseLost: `holder` no longer holds the partner's lease (its poll outran it, and another replica
+                may have read the page): nothing is stored.
+        """
         async with self.engine.begin() as conn:
             await _add_sources(conn, added)
-            await _set_cursor(conn, partner, cursor)
+            await _set_cursor(conn, partner, cursor, holder)
 
     async def lease(self, partner: str, holder: str, seconds: float) -> bool:
         """Whether `holder` may read `partner`'s feed for the next `seconds`: it holds the lease, or took it
@@ -333,35 +335,43 @@ class WatchStore:
             )
         return str(value) if value is not None else None
 
-    async def set_cursor(self, partner: str, cursor: str) -> None:
+    async def set_cursor(self, partner: str, cursor: str, holder: str) -> None:
+        """Move `partner`'s cursor, for the holder of its lease (`LeaseLost` otherwise)."""
         async with self.engine.begin() as conn:
-            await _set_cursor(conn, partner, cursor)
+            await _set_cursor(conn, partner, cursor, holder)
 
 
-async def _set_cursor(conn: AsyncConnection, partner: str, cursor: str) -> None:
-    now = datetime.now(UTC)
+async def _set_cursor(conn: AsyncConnection, partner: str, cursor: str, holder: str) -> None:
     moved = await conn.execute(
         update(partner_cursor)
-        .where(partner_cursor.c.partner == partner)
-        .values(cursor=cursor, updated_at=now)
+        .where(partner_cursor.c.partner == partner, partner_cursor.c.leased_by == holder)
+        .values(cursor=cursor, updated_at=datetime.now(UTC))
     )
     if moved.rowcount == 0:
-        await conn.execute(partner_cursor.insert().values(partner=partner, cursor=cursor, updated_at=now))
+        raise LeaseLost(f"this replica no longer holds {partner}'s feed: its page is left to the holder")
 
 
 async def _add_sources(conn: AsyncConnection, added: Sequence[tuple[str, str, str, SourceKeys]]) -> None:
     """Add records to live watches' persons: a row each in `watch_source` (one a watch already has is left
-    as it is), then each watch's JSON list of sources rebuilt from them, so that two replicas (or two
-    partners' polls) adding to one watch at once both land."""
-    now = datetime.now(UTC)
+    as it is), then each watch's JSON list of sources rebuilt from them.
+
+    The watches are locked first (PostgreSQL: their rows, in id order, FOR NO KEY UPDATE, which the rows'
+    foreign keys do not wait on; SQLite: the database's write lock), so that two replicas, or two partners'
+    polls, adding to one watch at once take turns and both land, and a watch cancelled meanwhile gains none.
+    """
     ids = sorted({a[0] for a in added})
     if not ids:
         return
-    live = {
-        row.watch_id
-        for row in await conn.execute(select(watch.c.watch_id).where(watch.c.watch_id.in_(ids), _live(now)))
-    }
-    rows = [
+    if conn.dialect.name == "postgresql":
+        locking = select(watch).where(watch.c.watch_id.in_(ids)).order_by(watch.c.watch_id)
+        rows = (await conn.execute(locking.with_for_update(key_share=True))).all()
+    else:  # a write first: SQLite takes its write lock now, and what is read after is current
+        await conn.execute(update(watch).where(watch.c.watch_id.in_(ids)).values(sources=watch.c.sources))
+        rows = (await conn.execute(select(watch).where(watch.c.watch_id.in_(ids)))).all()
+    now = datetime.now(UTC)
+    watches = {row.watch_id: WatchRecord.of(row) for row in rows}
+    live = sorted(w for w, record in watches.items() if record.live(now))
+    new_rows = [
         {
             "watch_id": watch_id,
             "partner": partner,
@@ -373,25 +383,19 @@ async def _add_sources(conn: AsyncConnection, added: Sequence[tuple[str, str, st
         for watch_id, partner, record_id, keys in added
         if watch_id in live
     ]
-    if not rows:
+    if not new_rows:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    await conn.execute(insert(watch_source).on_conflict_do_nothing(), rows)
-    # Read after the insert: on SQLite the insert took the write lock, so this sees every earlier commit; on
-    # PostgreSQL the watch rows are locked until this transaction ends.
-    current = await conn.execute(
-        select(watch).where(watch.c.watch_id.in_(sorted(live))).order_by(watch.c.watch_id).with_for_update()
-    )
-    named: dict[str, list[tuple[str, str]]] = {}
-    for r in await conn.execute(select(watch_source).where(watch_source.c.watch_id.in_(sorted(live)))):
-        named.setdefault(r.watch_id, []).append((r.partner, r.record_id))
+    await conn.execute(insert_new(conn.dialect.name, watch_source), new_rows)
+    named: dict[str, set[tuple[str, str]]] = {}
+    for r in await conn.execute(select(watch_source).where(watch_source.c.watch_id.in_(live))):
+        named.setdefault(r.watch_id, set()).add((r.partner, r.record_id))
     changed = []
-    for row in current:
-        sources = list(WatchRecord.of(row).sources)
-        missing = sorted(set(named.get(row.watch_id, [])) - set(sources))
+    for watch_id in live:
+        sources = list(watches[watch_id].sources)
+        missing = sorted(named.get(watch_id, set()) - set(sources))
         if missing:
             changed.append(
-                {"b_watch_id": row.watch_id, "b_sources": json.dumps([list(x) for x in sources + missing])}
+                {"b_watch_id": watch_id, "b_sources": json.dumps([list(x) for x in sources + missing])}
             )
     if changed:
         await conn.execute(

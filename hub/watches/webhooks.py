@@ -33,6 +33,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.db import insert_new
 from hub.watches.store import aware as _aware
 from hub.watches.tables import webhook_delivery, webhook_endpoint
 from hub.watches.wire import to_wire
@@ -134,10 +135,12 @@ class Webhooks:
         return (row.url, row.secret) if row is not None else None
 
     async def enqueue(self, delivery_id: str, client_id: str, payload: str) -> None:
+        """Queue a delivery; one already queued under this id (the same event, a page read again) stays as
+        it is."""
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             await conn.execute(
-                webhook_delivery.insert().values(
+                insert_new(conn.dialect.name, webhook_delivery).values(
                     delivery_id=delivery_id,
                     client_id=client_id,
                     payload=payload,

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from connectors.canonical import CustodyOutcome, CustodyRecord, Offence
 from connectors.contract import Capability
 from hub.config.settings import HubSettings
 from hub.db import create_engine
-from hub.watches.fanout import CHANNEL, PART, PostgresFanout, RedisFanout, _assemble, broker_for
+from hub.watches.fanout import CHANNEL, PART, PostgresFanout, RedisFanout, Relay, _assemble, broker_for
 from hub.watches.poller import Broker, Notification, Subscription
 from hub.watches.store import WatchRecord
 from hub.watches.wire import from_wire, to_wire
@@ -140,10 +140,10 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
 
 
 @contextlib.asynccontextmanager
-async def listening(*relays: PostgresFanout) -> AsyncIterator[None]:
+async def listening(*relays: Relay) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(relay.listen(retry_seconds=0.05)) for relay in relays]
     try:
-        await wait_for(lambda: all(relay.listener_pid is not None for relay in relays))
+        await wait_for(lambda: all(relay.listening for relay in relays))
         yield
     finally:
         for task in tasks:
@@ -252,3 +252,51 @@ def test_the_fanout_is_redis_then_postgresql_then_none(settings: dict[str, str],
 def test_a_fanout_without_its_channel_is_refused_at_start(settings: dict[str, str], needs: str) -> None:
     with pytest.raises(ValidationError, match=needs):
         HubSettings(**settings)
+
+
+class _Stuck(Relay):
+    """A channel that never answers a send."""
+
+    async def _send(self, messages: list[str]) -> None:
+        await asyncio.sleep(3600)
+
+    async def _messages(self) -> AsyncGenerator[str, None]:
+        await asyncio.sleep(3600)
+        yield ""
+
+
+async def test_a_channel_that_never_answers_holds_up_neither_the_replica_nor_its_shutdown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    relay = _Stuck(timeout=0.2)
+    async with relay.subscribe("investigator") as here:
+        first, second = arrest("one"), arrest("two")
+        assert relay.publish(first) == 1 and relay.publish(second) == 1, "told here at once"
+        started = asyncio.get_running_loop().time()
+        await relay.aclose()
+    assert asyncio.get_running_loop().time() - started < 2
+    assert [here.queue.get_nowait(), here.queue.get_nowait()] == [first, second]
+    assert "could not be sent to the other replicas" in caplog.text
+
+
+@pytest.mark.parametrize("channel", ["redis", "postgres"])
+async def test_a_quiet_listener_checks_its_connection_and_keeps_listening(channel: str) -> None:
+    if not (REDIS_URL if channel == "redis" else PG_URL):
+        pytest.skip(f"no {channel} for tests here")
+    engine = create_engine(PG_URL) if channel == "postgres" and PG_URL else None
+    relays: list[Relay] = (
+        [RedisFanout(REDIS_URL or "", check_seconds=0.05) for _ in range(2)]
+        if engine is None
+        else [PostgresFanout(engine, check_seconds=0.05) for _ in range(2)]
+    )
+    try:
+        async with listening(*relays):
+            await asyncio.sleep(0.5)  # several checks pass
+            assert all(relay.listening for relay in relays)
+            async with relays[1].subscribe("investigator") as there:
+                notification = arrest("Wanted on warrant")
+                relays[0].publish(notification)
+                assert await received(there, 1) == [notification]
+    finally:
+        if engine is not None:
+            await engine.dispose()

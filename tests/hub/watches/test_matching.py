@@ -5,13 +5,14 @@ it) fires the watch like the rest. Two PNC IDs are two people, whatever their na
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectors.canonical import Gender, PersonName, PersonRecord
 from connectors.contract import Capability
@@ -22,8 +23,8 @@ from hub.auth.principal import Principal
 from hub.config.settings import HubSettings
 from hub.watches.matching import Match, MatchedBy, Matcher, keys_of
 from hub.watches.poller import Notification
-from hub.watches.store import SourceKeys
-from hub.watches.tables import watch_source
+from hub.watches.store import LeaseLost, SourceKeys
+from hub.watches.tables import partner_cursor, watch_source
 from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
@@ -176,8 +177,7 @@ async def test_an_ended_watch_matches_nothing_and_keeps_no_keys(
     watch_id = await watch_darren(hub)
     await hub.query(CANCEL, {"id": watch_id})
     async with hub.app.state.watches.engine.connect() as conn:
-        kept = (await conn.execute(select(watch_source.c.pnc_id, watch_source.c.date_of_birth))).all()
-    assert kept and all(row == (None, None) for row in kept)
+        assert (await conn.execute(select(watch_source))).all() == [], "no keys, nothing to match with"
     await eastvale_arrests_a_new_subject(
         own_eastvale, surname="Kilbride", forenames="Darren", dateOfBirth=DARREN_BORN.isoformat()
     )
@@ -203,22 +203,29 @@ async def test_two_new_records_under_different_pnc_ids_do_not_both_join_one_pers
     assert {n.person_record_id for n in notes if n.kind is Capability.CUSTODY} == {matched}
 
 
-async def test_a_record_named_like_two_watched_men_with_different_pnc_ids_joins_one_of_them(
-    hub: HubClient, own_eastvale: Partner
+@pytest.mark.parametrize(
+    ("second", "joins"),
+    [("Danny", "Daniel"), ("Daniel", None)],
+    ids=["the likelier one", "neither when they are as likely"],
+)
+async def test_a_record_named_like_two_watched_namesakes_with_different_pnc_ids_joins_one_at_most(
+    hub: HubClient, own_eastvale: Partner, second: str, joins: str | None
 ) -> None:
-    twins = []
-    for serial in (21, 22):  # namesakes born the same day, told apart by their PNC IDs
+    namesakes = {}
+    for forenames, serial in (("Daniel", 21), (second, 22)):  # born the same day, with different PNC IDs
         ref, _ = await eastvale_arrests_a_new_subject(
-            own_eastvale, surname="Okafor", forenames="Daniel", dateOfBirth="1990-01-01", sex="M",
+            own_eastvale, surname="Okafor", forenames=forenames, dateOfBirth="1990-01-01", sex="M",
             pncNumber=format_pnc_id(2010, serial),
         )  # fmt: skip
-        twins.append(ref)
+        namesakes[ref] = forenames
     principal = Principal(client_id="investigator", organisation="Northshire Police", scopes=frozenset())
     until = datetime.now(UTC) + timedelta(days=1)
-    for ref in twins:
-        await hub.app.state.watches.create(
+    watches = {}
+    for ref in namesakes:
+        made = await hub.app.state.watches.create(
             principal, [("eastvale", ref)], ["people"], until, "investigation", None
         )
+        watches[made.watch_id] = namesakes[ref]
     await told(hub)
     newcomer, _ = await eastvale_arrests_a_new_subject(
         own_eastvale, surname="Okafor", forenames="Daniel", dateOfBirth="1990-01-01", sex="M"
@@ -226,7 +233,9 @@ async def test_a_record_named_like_two_watched_men_with_different_pnc_ids_joins_
 
     matched = [n for n in await told(hub) if n.kind is Capability.PEOPLE]
 
-    assert [n.record.record_id for n in matched] == [newcomer], "one of them, not both"
+    assert [(watches[n.watch.watch_id], n.record.record_id) for n in matched] == (
+        [(joins, newcomer)] if joins else []
+    )
 
 
 def test_a_record_with_a_pnc_id_is_not_matched_on_its_name_while_a_watched_record_is_not_keyed() -> None:
@@ -295,6 +304,22 @@ async def test_records_waiting_for_keys_are_read_a_page_per_partner(hub: HubClie
     assert await store.unkeyed(2) == [("eastvale", "E1"), ("eastvale", "E2"), ("southmoor", "S1")]
 
 
+async def test_an_expired_watch_loses_its_keys_at_the_next_poll(hub: HubClient) -> None:
+    store = hub.app.state.watches
+    principal = Principal(client_id="investigator", organisation="Northshire Police", scopes=frozenset())
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    await store.create(principal, [("eastvale", "EV000001")], ["custody"], soon, "investigation", None)
+    await hub.app.state.poller.key_sources()
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(watch_source.c.date_of_birth))).scalars().all() == [DARREN_BORN]
+
+    await asyncio.sleep(1.1)  # it runs out
+    await hub.app.state.poller.key_sources()
+
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(watch_source))).all() == []
+
+
 async def test_the_watched_records_keys_are_read_once_and_hold_no_names(hub: HubClient) -> None:
     await watch_darren(hub)
 
@@ -306,3 +331,46 @@ async def test_the_watched_records_keys_are_read_once_and_hold_no_names(hub: Hub
     assert DARREN_BORN in {row["date_of_birth"] for row in rows} <= {DARREN_BORN, None}
     assert not any("Kilbride" in str(value) for row in rows for value in row.values())
     assert await hub.app.state.watches.unkeyed(100) == []
+
+
+async def test_a_page_read_again_tells_the_same_events_under_the_same_ids(
+    hub: HubClient, own_eastvale: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await watch_darren(hub)
+    await eastvale_arrests_a_new_subject(
+        own_eastvale, surname="Kilbride", forenames="Daren", dateOfBirth=DARREN_BORN.isoformat(), sex="M"
+    )
+    store = hub.app.state.watches
+
+    async def lost(*args: object) -> None:
+        raise LeaseLost("another replica holds the feed now")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "finish_page", lost)
+        first = await told(hub)  # told, then the page could not be finished
+    again = await told(hub)
+
+    assert [n.kind for n in first] == [Capability.PEOPLE, Capability.CUSTODY]
+    assert [n.event_id for n in again] == [n.event_id for n in first], "a receiver can tell them apart"
+    assert await told(hub) == []
+
+
+async def test_a_replica_that_lost_the_feed_stores_nothing(hub: HubClient) -> None:
+    await watch_darren(hub)  # this replica holds Eastvale's feed
+    store, holder = hub.app.state.watches, hub.app.state.poller.holder
+    assert await store.lease("eastvale", "another-replica", 60) is False
+    async with store.engine.begin() as conn:  # its lease ran out, and another replica took the feed
+        await conn.execute(
+            update(partner_cursor).values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert await store.lease("eastvale", "another-replica", 60) is True
+    before = await store.cursor("eastvale")
+    [(watch_id, sources)] = [(w.watch_id, w.sources) for w in await store.of_client("investigator")]
+    added = [(watch_id, "northshire", "NS999999", SourceKeys(None, None))]
+
+    with pytest.raises(LeaseLost):
+        await store.finish_page("eastvale", "999", holder, added)
+
+    assert await store.cursor("eastvale") == before
+    [watch] = await store.of_client("investigator")
+    assert watch.sources == sources
