@@ -6,8 +6,11 @@ it) fires the watch like the rest. Two PNC IDs are two people, whatever their na
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,7 +29,7 @@ from hub.watches.poller import Notification
 from hub.watches.store import LeaseLost, SourceKeys
 from hub.watches.tables import partner_cursor, watch_source
 from tests.hub.queries import SEARCH_IDS
-from tests.support import HubClient, Partner, open_hub, partner_configs
+from tests.support import HubClient, Partner, open_hub, partner_configs, private_pg_database
 
 WATCH = "mutation($id: ID!, $kinds: [WatchKind!]) { watchPerson(personId: $id, kinds: $kinds) { id } }"
 WATCHES = "query { watches { id personId } }"
@@ -34,6 +37,7 @@ CANCEL = "mutation($id: ID!) { cancelWatch(id: $id) { id } }"
 ACCESS_LOG = """query($id: ID!) { accessLog(personId: $id, first: 50) {
   events { clientId outcome disclosed { partner kind recordId } } } }"""
 DARREN_PNC = format_pnc_id(2001, 318824)
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 DARREN_BORN = date(1984, 3, 12)
 
 
@@ -374,3 +378,37 @@ async def test_a_replica_that_lost_the_feed_stores_nothing(hub: HubClient) -> No
     assert await store.cursor("eastvale") == before
     [watch] = await store.of_client("investigator")
     assert watch.sources == sources
+
+
+async def test_two_polls_adding_records_to_one_watch_at_once_both_land(
+    demo_urls: dict[str, str], southmoor: Partner, own_eastvale: Partner, tmp_path: Path
+) -> None:
+    """On PostgreSQL each poll locks the watch before adding (no deadlock with the rows' foreign-key locks);
+    on SQLite, the write lock. Forty rounds of two at once."""
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(private_pg_database("hub_watch_sources")) if PG_URL else None
+        settings = HubSettings(watch_poll_seconds=0, **({"database_url": database} if database else {}))
+        configs = partner_configs(demo_urls, southmoor.url, own_eastvale.url)
+        async for hub in open_hub(configs, settings, tmp_path / "hub"):
+            store, holder = hub.app.state.watches, "this-replica"
+            principal = Principal(
+                client_id="investigator", organisation="Northshire Police", scopes=frozenset()
+            )
+            until = datetime.now(UTC) + timedelta(days=1)
+            made = await store.create(
+                principal, [("eastvale", "E0")], ["custody"], until, "investigation", None
+            )
+            for partner in ("eastvale", "southmoor"):
+                assert await store.lease(partner, holder, 60)
+            keys = SourceKeys(None, None)
+            for n in range(40):
+                await asyncio.gather(
+                    store.finish_page(
+                        "eastvale", str(n), holder, [(made.watch_id, "eastvale", f"E{n + 1}", keys)]
+                    ),
+                    store.finish_page(
+                        "southmoor", str(n), holder, [(made.watch_id, "southmoor", f"S{n}", keys)]
+                    ),
+                )
+            [watch] = await store.of_client("investigator")
+    assert len(watch.sources) == 81 and len(set(watch.sources)) == 81
