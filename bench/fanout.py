@@ -28,8 +28,8 @@ from redis.exceptions import RedisError
 from connectors.canonical import CustodyRecord
 from connectors.contract import Capability
 from hub.db import create_engine
+from hub.watches.broker import Notification
 from hub.watches.fanout import PostgresFanout, RedisFanout, Relay
-from hub.watches.poller import Notification
 from hub.watches.store import WatchRecord
 
 __all__ = ["main"]

@@ -39,7 +39,7 @@ from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
 from hub.schema import HubSchema
 from hub.schema.context import HubContext
-from hub.watches.poller import Broker
+from hub.watches.broker import Broker
 
 __all__ = ["SubscriptionEndpoint"]
 

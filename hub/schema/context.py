@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from hub.auth.clients import ClientStore
     from hub.schema.cost import Cost, CostModel
     from hub.schema.documents import PreparedDocument
-    from hub.watches.poller import Broker
+    from hub.watches.broker import Broker
     from hub.watches.store import WatchStore
 
 __all__ = ["HubContext", "Info"]

@@ -20,10 +20,10 @@ from hub.auth.principal import Principal
 from hub.errors import TOO_MANY_WATCHES, WATCH_NOT_ALLOWED, WATCH_NOT_FOUND, BadUserInput, HubError
 from hub.schema.context import Info
 from hub.schema.records import CustodyRecord, IntelligenceReport, SafeguardingConcern, WarningMarker
+from hub.watches.broker import Notification
+from hub.watches.broker import Subscription as Subscription_
 from hub.watches.matching import Match
 from hub.watches.matching import MatchedBy as MatchedBy_
-from hub.watches.poller import Notification
-from hub.watches.poller import Subscription as Subscription_
 from hub.watches.store import TooManyWatches, WatchNotFound, WatchRecord, WatchStore
 
 __all__ = ["Mutation", "PersonEvent", "Subscription", "Watch", "WatchKind", "WatchQueries"]

@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors import canonical
 from connectors.contract import Capability
 from hub.config.settings import HubSettings
+from hub.watches.broker import Broker, Notification
 from hub.watches.matching import Match
-from hub.watches.poller import Broker, Notification
 from hub.watches.store import WatchRecord
 from hub.watches.wire import from_wire, to_wire
 

@@ -12,7 +12,7 @@ partner's guard (breaker, timeout, retries), as any lookup. A change about a per
 3. the firing is written to the audit trail (outcome `watch-fired`, the watcher as client, the watch's
    purpose, the record as a disclosure, so that `accessLog` on the person shows it) before anything is
    told: if the audit trail cannot be written, nothing is told and the cursor stays, to try again;
-4. the notification goes to the watcher's subscriptions (`Broker`).
+4. the notification goes to the watcher's subscriptions (`hub.watches.broker`).
 
 A new people record in a partner's feed is first matched to the watches by entity resolution
 (`hub.watches.matching`): a match tells the watches for PEOPLE of it (audited alike), and adds the record to
@@ -25,13 +25,11 @@ never replayed to watches made after it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,11 +43,12 @@ from hub.auth.principal import Principal
 from hub.federation.ids import PersonIds
 from hub.federation.partner_set import PartnerSet
 from hub.federation.resilience import Attempts
+from hub.watches.broker import Broker, Notification
 from hub.watches.matching import KEYS_LEASE, Matched, Matcher
 from hub.watches.store import WatchRecord, WatchStore
 from hub.watches.webhooks import Webhooks, event_payload
 
-__all__ = ["KIND_SCOPES", "Broker", "Notification", "Poller", "Subscription"]
+__all__ = ["KIND_SCOPES", "Poller"]
 
 log = logging.getLogger(__name__)
 
@@ -74,65 +73,6 @@ _DISCLOSED_AS = {
 PAGE = 500
 #: The namespace of events' ids (UUID 5 of the page, the watch and the record).
 _EVENT_IDS = uuid.UUID("5f0c3c3e-8b5e-4d0a-9a51-2f1b7c8e9d40")
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One watch fired: what was recorded, by which partner, about whom."""
-
-    event_id: str
-    watch: WatchRecord
-    kind: Capability
-    partner: str
-    partner_title: str
-    person_record_id: str
-    record: Any
-    detected_at: datetime
-
-
-@dataclass(eq=False)
-class Subscription:
-    """One subscriber's notifications (a client, optionally one of its watches), until it is closed."""
-
-    client_id: str
-    watch_id: str | None = None
-    queue: asyncio.Queue[Notification] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
-
-    def wants(self, notification: Notification) -> bool:
-        return notification.watch.client_id == self.client_id and self.watch_id in (
-            None,
-            notification.watch.watch_id,
-        )
-
-
-class Broker:
-    """Tells each subscription of this process the notifications for it (in process; one hub replica)."""
-
-    def __init__(self) -> None:
-        self._subscriptions: set[Subscription] = set()
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self, client_id: str, watch_id: str | None = None) -> AsyncIterator[Subscription]:
-        subscription = Subscription(client_id, watch_id)
-        self._subscriptions.add(subscription)
-        try:
-            yield subscription
-        finally:
-            self._subscriptions.discard(subscription)
-
-    def publish(self, notification: Notification) -> int:
-        """Queue the notification for every subscription that wants it; how many did."""
-        told = 0
-        for subscription in list(self._subscriptions):
-            if subscription.wants(notification):
-                try:
-                    subscription.queue.put_nowait(notification)
-                    told += 1
-                except asyncio.QueueFull:
-                    log.warning(
-                        "a subscription of %s is full: a notification was dropped", subscription.client_id
-                    )
-        return told
 
 
 class Poller:

@@ -23,8 +23,8 @@ from connectors.canonical import CustodyOutcome, CustodyRecord, Offence
 from connectors.contract import Capability
 from hub.config.settings import HubSettings
 from hub.db import create_engine
+from hub.watches.broker import Broker, Notification, Subscription
 from hub.watches.fanout import CHANNEL, PART, PostgresFanout, RedisFanout, Relay, _assemble, broker_for
-from hub.watches.poller import Broker, Notification, Subscription
 from hub.watches.store import WatchRecord
 from hub.watches.wire import from_wire, to_wire
 from tests.hub.queries import SEARCH_IDS

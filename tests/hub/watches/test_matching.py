@@ -24,8 +24,8 @@ from connectors.pnc import format_pnc_id
 from hub.audit.errors import AuditUnavailable
 from hub.auth.principal import Principal
 from hub.config.settings import HubSettings
+from hub.watches.broker import Notification
 from hub.watches.matching import Match, MatchedBy, Matcher, keys_of
-from hub.watches.poller import Notification
 from hub.watches.store import LeaseLost, SourceKeys
 from hub.watches.tables import partner_cursor, watch_source
 from tests.hub.queries import SEARCH_IDS

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from hub.audit.tables import audit_disclosure, audit_event
 from hub.config.settings import HubSettings
-from hub.watches.poller import Broker, Notification, Poller
+from hub.watches.broker import Broker, Notification
+from hub.watches.poller import Poller
 from tests.hub.queries import SEARCH_IDS
 from tests.support import HubClient, Partner, open_hub, partner_configs
 
