@@ -73,7 +73,20 @@ query Kilbride {
 
 #: Example operations for each kind of caller: (role, title, document). Each runs as that role.
 EXAMPLES: dict[str, list[dict[str, str]]] = {
-    "investigator": [{"title": "Kilbride, everything", "query": _KILBRIDE}],
+    "investigator": [
+        {"title": "Kilbride, everything", "query": _KILBRIDE},
+        {
+            "title": "Watch a person (an id from the search)",
+            "query": 'mutation Watch {\n  watchPerson(personId: "P1... an id from the search", '
+            "kinds: [CUSTODY, PEOPLE]) {\n    id personId kinds expiresAt\n  }\n}",
+        },
+        {
+            "title": "What your watches are told, as it happens",
+            "query": "subscription Events {\n  personEvents {\n    kind partnerTitle detectedAt\n"
+            "    custody { id station arrestedAt arrestReason }\n"
+            "    matchedRecord { recordId matchedBy confidence }\n  }\n}",
+        },
+    ],
     "frontline": [
         {
             "title": "Hit or no hit",

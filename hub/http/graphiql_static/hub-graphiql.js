@@ -30,7 +30,12 @@
 
   function say(text) { notice.textContent = text || ''; }
 
-  var base = GraphiQL.createFetcher({ url: window.location.origin + '/graphql' });
+  // Subscriptions (personEvents) run over a WebSocket on the same origin, in graphql-transport-ws; the
+  // Headers tab's values go in its connection_init payload, as the hub expects.
+  var base = GraphiQL.createFetcher({
+    url: window.location.origin + '/graphql',
+    subscriptionUrl: window.location.origin.replace(/^http/, 'ws') + '/graphql',
+  });
   function fetcher(params, options) {
     var answer = base(params, options);
     if (params && params.operationName === 'IntrospectionQuery') {

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from connectors.demo.clients import seed_demo_clients
@@ -37,21 +39,8 @@ pytestmark = [
 def demo_hub(
     demo_urls: dict[str, str], southmoor_server: Partner, eastvale_server: Partner, tmp_path_factory: Any
 ) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("graphiql")
-    settings = HubSettings(data_dir=data_dir, graphiql=True)
-
-    async def seed() -> None:
-        engine = create_engine(settings.effective_database_url)
-        try:
-            await prepare_database(engine, migrate=True)
-            await seed_demo_clients(AuthServices.from_settings(settings, engine).clients)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(seed())
-    app = create_app(settings, partners=partner_configs(demo_urls, southmoor_server.url, eastvale_server.url))
-    app.router.routes[:0] = demo_routes(app.state.auth.token_for, metrics=False)
-    server = ServerThread(app).start()
+    settings = HubSettings(data_dir=tmp_path_factory.mktemp("graphiql"), graphiql=True)
+    server = _serve_demo_hub(settings, partner_configs(demo_urls, southmoor_server.url, eastvale_server.url))
     try:
         yield server.url
     finally:
@@ -118,6 +107,96 @@ def test_graphiql_works_offline_per_role_and_leaves_nothing_behind(demo_hub: str
             assert secret not in kept and secret not in cookies and secret not in page.url, secret
         browser.close()
     assert elsewhere == [], elsewhere
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def _serve_demo_hub(settings: HubSettings, configs: Any) -> Any:
+    """A demo hub (its clients seeded, its demo routes on) served on loopback: the running server."""
+
+    async def seed() -> None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await prepare_database(engine, migrate=True)
+            await seed_demo_clients(AuthServices.from_settings(settings, engine).clients)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    app = create_app(settings, partners=configs)
+    app.router.routes[:0] = demo_routes(app.state.auth.token_for, metrics=False)
+    return ServerThread(app).start()
+
+
+def shows(page: Any, text: str, seconds: float = 10) -> None:
+    """Wait until the result pane shows `text` (polled from here: the page's CSP forbids evaluated code)."""
+    deadline = time.monotonic() + seconds
+    while text not in page.inner_text(".result-window"):
+        assert time.monotonic() < deadline, (
+            f"the result pane never showed {text!r}: {page.inner_text('.result-window')}"
+        )
+        page.wait_for_timeout(100)
+
+
+@pytest.fixture
+def watching_hub(
+    demo_urls: dict[str, str], southmoor_server: Partner, own_eastvale: Partner, tmp_path: Path
+) -> Iterator[str]:
+    """A demo hub polling an Eastvale of this test's own every half second."""
+    settings = HubSettings(data_dir=tmp_path / "hub", graphiql=True, watch_poll_seconds=0.5)
+    server = _serve_demo_hub(settings, partner_configs(demo_urls, southmoor_server.url, own_eastvale.url))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_a_watch_tells_graphiql_of_an_arrest_as_it_happens(watching_hub: str, own_eastvale: Partner) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{watching_hub}/graphql")
+        page.wait_for_selector(".graphiql-container", timeout=20_000)
+        search = run_example(page, "investigator")
+        darren = next(
+            person
+            for person in search["data"]["searchPersons"]["people"]
+            if any(n["givenName"] == "Darren" for n in person["names"])
+        )
+        ref = next(s["recordId"] for s in darren["sources"] if s["partner"] == "eastvale")
+        # As a user pastes the id into the second example.
+        watch = f'mutation Watch {{ watchPerson(personId: "{darren["id"]}", kinds: [CUSTODY]) {{ id }} }}'
+        subscription = (
+            "subscription Events { personEvents { kind partnerTitle custody { id arrestReason } } }"
+        )
+
+        def run(document: str) -> None:
+            editor = "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
+            page.evaluate(f"text => {editor}.setValue(text)", document)
+            page.wait_for_timeout(500)  # GraphiQL reads the operation's name from the editor
+            page.click(".graphiql-execute-button")
+
+        with page.expect_response(
+            lambda r: r.url.endswith("/graphql") and "watchPerson" in (r.request.post_data or "")
+        ):
+            run(watch)
+        shows(page, "watchPerson")
+        with page.expect_websocket() as socket:
+            run(subscription)
+        socket.value.wait_for_event("framereceived")  # connection_ack: the hub took the headers' token
+        with httpx.Client() as client:
+            body = {
+                "subjectRef": ref,
+                "reason": "Wanted on warrant",
+                "offences": [{"code": "W1", "wording": "FTA"}],
+            }
+            custody = client.post(f"{own_eastvale.url}/_demo/arrests", json=body).json()["ref"]
+
+        shows(page, custody, seconds=20)  # the poll interval, and the browser's turn
+        shown = page.inner_text(".result-window")
+        browser.close()
+    assert "CUSTODY" in shown and "Wanted on warrant" in shown and "Eastvale" in shown
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
