@@ -52,13 +52,7 @@ def explain_command(
             raise click.ClickException(f"No client '{client_id}'. `hub clients list` shows them.")
         if not client.active:
             raise click.ClickException(f"Client '{client_id}' is revoked: it would get nothing.")
-        return Principal(
-            client_id=client.client_id,
-            organisation=client.organisation,
-            organisation_type=client.organisation_type,
-            scopes=client.scopes,
-            purposes=client.purposes,
-        )
+        return client.principal()
 
     principal = _run(data_dir, load)
     settings = HubSettings(data_dir=data_dir)

@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.auth.principal import ClientLimits, OrganisationType
+from hub.auth.principal import ClientLimits, OrganisationType, Principal
 from hub.auth.scopes import SCOPES
 from hub.auth.tables import oauth_client
 from hub.config.settings import check_rate_limits
@@ -89,6 +89,17 @@ class ClientRecord:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def principal(self) -> Principal:
+        """Who acts as this client when no token says more (no end user): an operator's command run as the
+        client, a watch the client made."""
+        return Principal(
+            client_id=self.client_id,
+            organisation=self.organisation,
+            organisation_type=self.organisation_type,
+            scopes=self.scopes,
+            purposes=self.purposes,
+        )
 
 
 def _b64(data: bytes) -> str:
