@@ -120,8 +120,8 @@ class Poller:
     async def poll_once(self, names: list[str] | None = None) -> list[Notification]:
         """One poll of these feeds (by default every one), at once; the notifications told."""
         names = self.feeds() if names is None else names
-        await self.key_sources()
-        results = await asyncio.gather(*(self.poll(name) for name in names), return_exceptions=True)
+        keyed = await self.key_sources()
+        results = await asyncio.gather(*(self.poll(name, keyed) for name in names), return_exceptions=True)
         told: list[Notification] = []
         for name, result in zip(names, results, strict=True):
             if isinstance(result, BaseException):
@@ -145,18 +145,23 @@ class Poller:
         fetched = await self._guarded(name, "people", lambda: connector.fetch(wanted))
         return dict(fetched.get(Capability.PEOPLE, {}))
 
-    async def key_sources(self) -> None:
+    async def key_sources(self) -> bool:
         """Read the blocking keys of watched records not keyed yet (`Matcher.key_sources`), on one replica
-        at a time; a failure is logged, and tried again at the next poll."""
+        at a time; whether this one did. A failure is logged, and tried again at the next poll."""
         try:
-            if await self.watches.lease(KEYS_LEASE, self.holder, 30.0):
-                await self.matcher.key_sources()
-                await self.watches.forget_ended()
+            if not await self.watches.lease(KEYS_LEASE, self.holder, 30.0):
+                return False
+            await self.matcher.key_sources()
+            await self.watches.forget_ended()
+            return True
         except Exception as exc:
             log.warning("the watched records' keys could not be read, tried again next poll: %s", exc)
+            return False
 
-    async def poll(self, name: str) -> list[Notification]:
-        """Read one partner's feed since its cursor and fire the watches it concerns."""
+    async def poll(self, name: str, keyed: bool = False) -> list[Notification]:
+        """Read one partner's feed since its cursor and fire the watches it concerns. `keyed`: this replica
+        has just read the watched records' keys (`key_sources`), so new people records need not wait for it
+        again."""
         connector = self.partners.connectors[name]
         # One reader per partner across replicas: a lease long enough for the slowest poll (five partner calls
         # in a row at most: the feed, keys, the new records, the watched records to compare, the fetch; then
@@ -172,13 +177,14 @@ class Poller:
             return []
         born = sorted({c.person_record_id for c in page.changes if c.kind is Capability.PEOPLE})
         matches: list[Matched] = []
-        if born:
+        if born and not keyed:
             try:  # a watch made since the last poll is matched too (this replica may not key the others)
                 await self.matcher.key_sources()
             except Exception as exc:
                 log.warning(
                     "watched records could not be keyed before matching %s's new records: %s", name, exc
                 )
+        if born:
             matches = await self.matcher.match(name, await self._people(name, born))
         others = [c for c in page.changes if c.kind is not Capability.PEOPLE]
         notifications = await self._fire(name, cursor, others, matches) if others or matches else []
@@ -278,14 +284,9 @@ class Poller:
     async def _rights(self, client_id: str) -> tuple[Principal, frozenset[str]] | None:
         """The client's principal and effective scopes now; None if it is revoked or gone."""
         record = await self.clients.get(client_id)
-        if record is None or record.revoked_at is not None:
+        if record is None or not record.active:
             return None
-        principal = Principal(
-            client_id=record.client_id,
-            organisation=record.organisation,
-            organisation_type=record.organisation_type,
-            scopes=record.scopes,
-        )
+        principal = record.principal()
         return principal, self.policy.effective_scopes(principal)
 
     @staticmethod
