@@ -25,6 +25,7 @@ from statistics import median
 
 from redis.exceptions import RedisError
 
+from bench._report import percentile
 from connectors.canonical import CustodyRecord
 from connectors.contract import Capability
 from hub.db import create_engine
@@ -47,21 +48,15 @@ def _notification(reason: str) -> Notification:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
 async def _ready(relay: Relay) -> None:
     """Until the listener is subscribed (TimeoutError if its server does not answer)."""
     if isinstance(relay, RedisFanout):
         await asyncio.wait_for(relay.redis.ping(), timeout=5)
     deadline = time.monotonic() + 10
-    while isinstance(relay, PostgresFanout) and relay.listener_pid is None:
+    while not relay.listening:
         if time.monotonic() > deadline:
             raise TimeoutError("the listener did not connect")
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.3)  # Redis tells nothing of its subscription being in place
 
 
 async def measure(sender: Relay, listener: Relay, count: int, rate: float, chars: int) -> dict[str, float]:
@@ -99,7 +94,7 @@ async def measure(sender: Relay, listener: Relay, count: int, rate: float, chars
         await listener.aclose()
     return {
         "p50_ms": median(latencies) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
+        "p99_ms": (percentile(latencies, 99) or 0.0) * 1000,
         "cpu_us_per_notification": max(0.0, cpu - idle) / count * 1e6,
     }
 

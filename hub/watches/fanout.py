@@ -342,13 +342,15 @@ def broker_for(settings: HubSettings, engine: AsyncEngine) -> Broker:
         case "redis":
             assert settings.redis_url is not None  # checked with the settings
             return RedisFanout(settings.redis_url)
-        case "postgres" if settings.watch_fanout == "auto" and engine.dialect.driver != "asyncpg":
-            log.warning(
-                "notifications reach this replica's subscriptions only: LISTEN/NOTIFY needs the asyncpg "
-                "driver (HUB_DATABASE_URL postgresql+asyncpg://...), and HUB_REDIS_URL is not set"
-            )
-            return Broker()
         case "postgres":
-            return PostgresFanout(engine)  # ValueError for another driver: the hub does not start
+            try:
+                return PostgresFanout(engine)
+            except ValueError as exc:  # another driver than asyncpg
+                if settings.watch_fanout != "auto":
+                    raise  # asked for by name: the hub does not start
+                log.warning(
+                    "notifications reach this replica's subscriptions only (no HUB_REDIS_URL): %s", exc
+                )
+                return Broker()
         case _:
             return Broker()

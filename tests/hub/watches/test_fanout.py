@@ -75,7 +75,7 @@ async def two_replicas(
         async for first in open_hub(configs, settings, tmp_path / "first"):
             async for second in open_hub(configs, settings, tmp_path / "second"):
                 for hub in (first, second):
-                    await wait_for(lambda hub=hub: hub.app.state.broker.listener_pid is not None)
+                    await wait_for(lambda hub=hub: hub.app.state.broker.listening)
                 yield first, second
 
 
