@@ -31,6 +31,7 @@ from statistics import median
 import httpx
 from sqlalchemy import select
 
+from bench._report import percentile
 from connectors.demo import layout
 from connectors.demo.data import populate
 from connectors.demo.graphql_partner import create_app as eastvale_app
@@ -49,11 +50,6 @@ def _partners(eastvale_url: str) -> str:
         '[[partners]]\nname = "eastvale"\nkind = "graphql"\ntitle = "Eastvale Police"\n'
         f'[partners.connection]\nurl = "{eastvale_url}/graphql"\n'
     )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 async def run(
@@ -132,7 +128,7 @@ async def run(
         "changes": float(changes),
         "watches": float(watches),
         "p50_ms": median(latencies) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
+        "p99_ms": (percentile(latencies, 99) or 0.0) * 1000,
         "new_records": float(matched),
         "polls": float(len(polls)),
         "poll_cpu_ms_p50": median(polls) * 1000 if polls else 0.0,
