@@ -265,9 +265,9 @@ class SqlConnector(FetchingConnector):
             query = view.select().where(view["seq"] > after).order_by(view["seq"]).limit(limit)
             rows = (await conn.execute(query)).mappings().all()
         changes = [
-            Change(_CHANGE_KINDS[str(r["kind"]).strip().lower()], str(r["nominal_id"]), str(r["record_id"]))
+            Change(kind, str(r["nominal_id"]), str(r["record_id"]))
             for r in rows
-            if str(r["kind"]).strip().lower() in _CHANGE_KINDS
+            if (kind := _CHANGE_KINDS.get(str(r["kind"]).strip().lower())) is not None
         ]
         return ChangePage(changes, str(rows[-1]["seq"]) if rows else str(after))
 

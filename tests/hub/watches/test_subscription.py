@@ -146,24 +146,27 @@ async def test_a_connection_without_a_valid_token_is_refused(hub: str, token: st
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
-async def test_only_subscriptions_run_over_the_socket(hub: str, auth: AuthServices) -> None:
-    token = await auth.token_for("investigator")
+async def errors_of(hub: str, auth: AuthServices, client: str, document: str) -> list[dict[str, Any]]:
+    """The errors `document` gets when `client` subscribes with it on a connection its token opened."""
+    token = await auth.token_for(client)
     async with websockets.connect(ws_url(hub), subprotocols=["graphql-transport-ws"]) as ws:
         assert (await connected(ws, token))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SEARCH}}))
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
         message = await next_message(ws)
-    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    errors: list[dict[str, Any]] = (
+        message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    )
+    return errors
+
+
+async def test_only_subscriptions_run_over_the_socket(hub: str, auth: AuthServices) -> None:
+    errors = await errors_of(hub, auth, "investigator", SEARCH)
     assert "only subscriptions run" in errors[0]["message"]
 
 
 async def test_a_caller_without_watch_write_cannot_subscribe(hub: str, auth: AuthServices) -> None:
-    token = await auth.token_for("frontline")
-    async with websockets.connect(ws_url(hub), subprotocols=["graphql-transport-ws"]) as ws:
-        assert (await connected(ws, token))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": EVENTS}}))
-        message = await next_message(ws)
-    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    assert errors[0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE", message
+    errors = await errors_of(hub, auth, "frontline", EVENTS)
+    assert errors[0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE", errors
 
 
 async def test_a_revoked_clients_subscription_is_closed(hub: str, auth: AuthServices) -> None:
